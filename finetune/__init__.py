@@ -1,0 +1,1 @@
+"""Fine-tuning: corpus building, LoRA training with peft, evaluation and adapter export."""

@@ -1,0 +1,176 @@
+"""`Catalog`: the front door of retrieval. Ingest sources into a collection, search it, fetch tracks.
+
+    from retrieval import Catalog
+    catalog = Catalog("demo")
+    catalog.ingest([Path("data/demo/catalog.jsonl")])
+    for hit in catalog.search("rainy evening jazz", k=5):
+        print(hit.track.title, hit.why)
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .config import DEFAULT_COLLECTION, lexical_path
+from .embed import Embedder, get_embedder
+from .errors import CatalogError
+from .importers import BadRow, read_source
+from .lexical import LexicalIndex
+from .query import Request, read_request
+from .records import Track
+from .search import Filters, Hit, search
+from .store import Store, check_collection_name
+
+BATCH = 256
+PAGE = 5000
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    bad: list[BadRow] = field(default_factory=list)
+    total: int = 0  # tracks in the collection afterwards
+
+    @property
+    def ingested(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+
+class Catalog:
+    """One named collection of tracks, in Chroma plus its local lexical index."""
+
+    def __init__(self, name: str = DEFAULT_COLLECTION, embedder: Embedder | None = None, store: Store | None = None):
+        self.name = check_collection_name(name)
+        self.embedder = embedder or get_embedder()
+        self.store = store or Store(self.embedder)
+        self.lexical_dir = lexical_path(self.name)  # fixed now, like the store's path
+        self._collection = None
+        self._index: LexicalIndex | None = None
+
+    # --- writing ---------------------------------------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[Path], fmt: str = "auto", reset: bool = False,
+               on_bad: Callable[[BadRow], None] | None = None, progress: bool | None = None) -> IngestReport:
+        """Upsert every good row of every source; bad rows are reported and skipped. Safe to re-run after a
+        crash: rows already stored unchanged are skipped without re-embedding."""
+        paths = list(paths)
+        for path in paths:
+            if not path.exists():
+                raise CatalogError(f"{path}: no such file or folder")
+        if reset:
+            self.drop()
+        collection = self._open(create=True)
+        report = IngestReport()
+        batch: list[Track] = []
+        for path in paths:
+            bar = tqdm(desc=f"ingest {path.name}", unit=" rows", total=_count_lines(path), file=sys.stderr,
+                       disable=progress is False or (progress is None and not sys.stderr.isatty()), mininterval=0.5)
+            for row in read_source(path, fmt):
+                bar.update(1)
+                if row.bad is not None:
+                    report.bad.append(row.bad)
+                    if on_bad:
+                        on_bad(row.bad)
+                    continue
+                batch.append(row.track)
+                if len(batch) >= BATCH:
+                    self._upsert(collection, batch, report)
+                    batch = []
+            if batch:
+                self._upsert(collection, batch, report)
+                batch = []
+            bar.close()
+        report.total = collection.count()
+        self.rebuild_index()
+        return report
+
+    def _upsert(self, collection, tracks: list[Track], report: IngestReport) -> None:
+        unique = {t.id: t for t in tracks}  # a later row with the same id wins, as an upsert would
+        stored = collection.get(ids=list(unique), include=["metadatas"])
+        known = {i: (m or {}).get("fingerprint") for i, m in zip(stored["ids"], stored["metadatas"], strict=True)}
+        changed = [t for t in unique.values() if known.get(t.id) != t.fingerprint()]
+        report.unchanged += len(unique) - len(changed)
+        report.updated += sum(1 for t in changed if t.id in known)
+        report.added += sum(1 for t in changed if t.id not in known)
+        if changed:
+            documents = [t.document() for t in changed]
+            collection.upsert(ids=[t.id for t in changed], documents=documents,
+                              embeddings=self.embedder.encode(documents), metadatas=[t.metadata() for t in changed])
+
+    def drop(self) -> None:
+        self.store.drop(self.name)
+        shutil.rmtree(self.lexical_dir, ignore_errors=True)
+        self._collection = None
+        self._index = None
+
+    # --- reading ---------------------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self._open().count()
+
+    def tracks(self) -> list[Track]:
+        """Every track in the collection, read page by page from the store."""
+        collection = self._open()
+        tracks: list[Track] = []
+        offset = 0
+        while True:
+            page = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+            tracks += [Track.from_metadata(m) for m in page["metadatas"]]
+            if len(page["ids"]) < PAGE:
+                return tracks
+            offset += PAGE
+
+    def get(self, track_id: str) -> Track:
+        found = self._open().get(ids=[track_id], include=["metadatas"])
+        if not found["ids"]:
+            raise CatalogError(f"no track {track_id!r} in collection {self.name!r}")
+        return Track.from_metadata(found["metadatas"][0])
+
+    def index(self) -> LexicalIndex:
+        """The lexical index, loaded from disk or rebuilt when it no longer matches the collection."""
+        count = self.count()
+        if self._index is not None and len(self._index) == count:
+            return self._index
+        loaded = LexicalIndex.load(self.lexical_dir)
+        if loaded is not None and len(loaded) == count:
+            self._index = loaded
+            return loaded
+        return self.rebuild_index()
+
+    def rebuild_index(self) -> LexicalIndex:
+        self._index = LexicalIndex.build(self.tracks())
+        self._index.save(self.lexical_dir)
+        return self._index
+
+    def read(self, text: str) -> Request:
+        return read_request(text, self.index().artists)
+
+    def search(self, text: str | Request, k: int = 10, filters: Filters | None = None,
+               max_per_artist: int | None = 2) -> list[Hit]:
+        request = text if isinstance(text, Request) else self.read(text)
+        if k < 1:
+            raise CatalogError("k must be at least 1")
+        return search(self.index(), self._open(), self.embedder, request, k, filters, max_per_artist)
+
+    def _open(self, create: bool = False):
+        if self._collection is None or create:
+            self._collection = self.store.collection(self.name, create=create)
+        return self._collection
+
+
+def _count_lines(path: Path) -> int | None:
+    """Rows to expect, for the progress bar (a folder counts its tracks.csv)."""
+    target = path / "tracks.csv" if path.is_dir() else path
+    try:
+        with target.open("rb") as handle:
+            return max(sum(1 for _ in handle) - (1 if target.suffix == ".csv" else 0), 0)
+    except OSError:
+        return None

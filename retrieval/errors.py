@@ -1,0 +1,20 @@
+"""Encore's error hierarchy. Messages are written for the person at the keyboard: they say what to do next.
+
+The command line and the UI turn these into one line; anything else is a bug and keeps its traceback.
+"""
+
+
+class EncoreError(Exception):
+    """A problem a user can act on."""
+
+
+class CatalogError(EncoreError):
+    """Bad catalog input: a missing file, an unknown format, nothing ingestible."""
+
+
+class StoreError(EncoreError):
+    """The vector store cannot be reached or a collection is missing."""
+
+
+class EmbedderError(EncoreError):
+    """The sentence embedder cannot be loaded."""

@@ -1,0 +1,116 @@
+"""The local side index of a collection: BM25 (bm25s) over track documents, plus compact per-track facts.
+
+Chroma stays the source of truth. This index is derived from it, kept under `$ENCORE_HOME/bm25/<collection>`,
+and rebuilt whenever its track count no longer matches the collection's (for example after an ingest that was
+killed half way, or an ingest by another machine into a shared Chroma server).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import Stemmer
+from bm25s.tokenization import Tokenizer
+
+from .records import Track
+
+_FORMAT = 1
+
+
+def _tokenizer() -> Tokenizer:
+    return Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+
+
+@dataclass
+class LexicalIndex:
+    """BM25 retrieval plus the facts the ranker needs for every track, addressable by row number."""
+
+    ids: list[str]
+    records: list[str]  # Track JSON, parsed on demand: parsing 200k records up front would cost seconds
+    retriever: bm25s.BM25
+    tokenizer: Tokenizer
+    artists: dict[str, str]  # casefolded artist name -> display name, to recognise artists a request names
+
+    def __post_init__(self) -> None:
+        self.row = {track_id: i for i, track_id in enumerate(self.ids)}
+        self._lock = threading.Lock()
+        self._tracks: dict[int, Track] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def build(cls, tracks: list[Track]) -> LexicalIndex:
+        tokenizer = _tokenizer()
+        tokens = tokenizer.tokenize([t.document() for t in tracks], return_as="tuple", show_progress=False)
+        retriever = bm25s.BM25()
+        retriever.index(tokens, show_progress=False)
+        artists: dict[str, str] = {}
+        for track in tracks:
+            if track.artist:
+                artists.setdefault(track.artist_key, track.artist)
+        return cls([t.id for t in tracks], [t.model_dump_json(exclude_none=True) for t in tracks], retriever,
+                   tokenizer, artists)
+
+    def track(self, row: int) -> Track:
+        with self._lock:
+            if row not in self._tracks:
+                self._tracks[row] = Track.model_validate_json(self.records[row])
+            return self._tracks[row]
+
+    def get(self, track_id: str) -> Track | None:
+        row = self.row.get(track_id)
+        return None if row is None else self.track(row)
+
+    def search(self, text: str, k: int) -> list[tuple[int, float]]:
+        """(row, score) of the best `k` tracks by BM25; empty when no query word is in the index."""
+        if not self.ids or not text.strip():
+            return []
+        words = self.tokenizer.tokenize([text], return_as="string", show_progress=False)[0]
+        query = [[w for w in words if w in self.retriever.vocab_dict]]
+        if not query[0]:
+            return []
+        docs, scores = self.retriever.retrieve(query, k=min(k, len(self.ids)), show_progress=False, n_threads=1)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def save(self, folder: Path) -> None:
+        """Write to a temporary folder and swap it in, so a crash never leaves half an index behind."""
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        self.retriever.save(str(tmp / "bm25"), show_progress=False)
+        with (tmp / "records.jsonl").open("w", encoding="utf-8") as handle:
+            for record in self.records:
+                handle.write(record + "\n")
+        (tmp / "artists.json").write_text(json.dumps(self.artists, ensure_ascii=False), encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps({"format": _FORMAT, "count": len(self.ids)}))
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex | None:
+        """The saved index, or None when there is none or it was written by another version."""
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text())
+            if manifest.get("format") != _FORMAT:
+                return None
+            retriever = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+            tokenizer = _tokenizer()
+            records = (folder / "records.jsonl").read_text(encoding="utf-8").splitlines()
+            artists = json.loads((folder / "artists.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError):
+            return None
+        ids = [json.loads(r)["id"] for r in records]
+        if len(ids) != manifest["count"]:
+            return None
+        return cls(ids, records, retriever, tokenizer, artists)
+

@@ -1,0 +1,155 @@
+"""The catalog record: one typed `Track`, its searchable text, and its flat form for the vector store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Fields kept as top-level Chroma metadata so they can be filtered on; the full record rides along as JSON.
+FILTER_FIELDS = ("artist_key", "genre", "year", "energy", "valence")
+
+
+def _clean_text(value: Any) -> Any:
+    if isinstance(value, str):
+        value = " ".join(value.split())
+        if "\ufffd" in value:
+            raise ValueError("broken text encoding (replacement character)")
+        return value or None
+    return value
+
+
+def _as_list(value: Any) -> Any:
+    """Lists may arrive as a list, a comma/semicolon/pipe separated string, or a JSON list in a CSV cell."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = [text.strip("[]")]
+        else:
+            for sep in (";", "|"):
+                text = text.replace(sep, ",")
+            value = text.split(",")
+    if not isinstance(value, list | tuple):
+        raise ValueError("expected a list of words")
+    return [str(v).strip().lower() for v in value if str(v).strip()]
+
+
+class Track(BaseModel):
+    """A song in a catalog. `id` and `title` are required; everything else is what the source knows."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=256)
+    title: str = Field(min_length=1, max_length=500)
+    artist: str | None = None
+    album: str | None = None
+    year: int | None = Field(default=None, ge=1000, le=2100)
+    genre: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    moods: list[str] = Field(default_factory=list)
+    energy: float | None = Field(default=None, ge=0, le=1)
+    valence: float | None = Field(default=None, ge=0, le=1)
+    tempo_bpm: float | None = Field(default=None, gt=0, le=400)
+    duration_s: float | None = Field(default=None, ge=0)
+    rating: float | None = Field(default=None, ge=0, le=5)
+    description: str | None = None
+    lyrics: str | None = None
+    audio_url: str | None = None
+    license: str | None = None
+    source: str | None = None
+
+    @field_validator("id", "title", mode="before")
+    @classmethod
+    def _required_text(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        return _clean_text(value)
+
+    @field_validator("artist", "album", "genre", "description", "lyrics", "audio_url", "license", "source",
+                     mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> Any:
+        if isinstance(value, list):  # several credited artists
+            value = ", ".join(str(v) for v in value)
+        return _clean_text(value)
+
+    @field_validator("tags", "moods", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @field_validator("year", "energy", "valence", "tempo_bpm", "duration_s", "rating", mode="before")
+    @classmethod
+    def _blank_numbers(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _normalise(self) -> Track:
+        if self.genre:
+            self.genre = self.genre.lower()
+        return self
+
+    @property
+    def artist_key(self) -> str:
+        return (self.artist or "").casefold()
+
+    def document(self) -> str:
+        """The text that is embedded and indexed: every descriptive field the source has, in plain words."""
+        head = self.title + (f" by {self.artist}" if self.artist else "")
+        if self.album:
+            head += f", from the album {self.album}"
+        if self.year:
+            head += f" ({self.year})"
+        parts = [head + "."]
+        if self.genre:
+            parts.append(f"Genre: {self.genre}.")
+        if self.tags:
+            parts.append("Style: " + ", ".join(self.tags) + ".")
+        if self.moods:
+            parts.append("Mood: " + ", ".join(self.moods) + ".")
+        if self.energy is not None:
+            parts.append(f"Energy: {energy_word(self.energy)}.")
+        if self.tempo_bpm:
+            parts.append(f"Tempo: about {round(self.tempo_bpm)} BPM.")
+        if self.description:
+            parts.append(self.description)
+        if self.lyrics:
+            parts.append("Lyrics: " + self.lyrics[:300])
+        return " ".join(parts)
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything stored about the track changes; lets a re-ingest skip unchanged rows."""
+        return hashlib.sha1(self.model_dump_json().encode()).hexdigest()[:16]
+
+    def metadata(self) -> dict[str, str | int | float]:
+        """Flat, filterable metadata for the vector store (no None values, as Chroma requires)."""
+        meta: dict[str, str | int | float] = {"record": self.model_dump_json(exclude_none=True),
+                                              "fingerprint": self.fingerprint()}
+        for name in FILTER_FIELDS:
+            value = getattr(self, name)
+            if value not in (None, ""):
+                meta[name] = value
+        return meta
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> Track:
+        return cls.model_validate_json(meta["record"])
+
+
+def energy_word(energy: float) -> str:
+    if energy < 0.25:
+        return "very low, calm"
+    if energy < 0.45:
+        return "low, relaxed"
+    if energy < 0.65:
+        return "medium"
+    if energy < 0.82:
+        return "high, lively"
+    return "very high, intense"

@@ -1,0 +1,243 @@
+"""Hybrid search: dense (Chroma) + lexical (BM25) candidates fused by reciprocal rank, then ranked with the
+mood model, filters and artist diversity. Every hit carries the evidence behind it and a one-sentence `why`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .embed import Embedder
+from .lexical import LexicalIndex
+from .query import Request
+from .records import Track
+
+RRF_K = 60  # the constant from Cormack et al. (2009); damps the head of each list
+WEIGHTS = {"relevance": 0.40, "mood": 0.22, "energy": 0.16, "valence": 0.10, "genre": 0.22,
+           "instrumental": 0.15, "artist": 0.30, "rating": 0.03}
+OUT_OF_RANGE_PENALTY = {"energy": 0.8, "valence": 0.5}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard constraints: a track that fails one is never returned."""
+
+    genres: tuple[str, ...] = ()
+    year_min: int | None = None
+    year_max: int | None = None
+    energy_min: float | None = None
+    energy_max: float | None = None
+    exclude_ids: frozenset[str] = frozenset()
+    exclude_artists: frozenset[str] = frozenset()  # casefolded
+
+    def admits(self, track: Track) -> bool:
+        if track.id in self.exclude_ids or track.artist_key in self.exclude_artists:
+            return False
+        if self.genres and not ({track.genre, *track.tags} & set(self.genres)):
+            return False
+        if (self.year_min or self.year_max) and track.year is None:
+            return False
+        if self.year_min and track.year < self.year_min:
+            return False
+        if self.year_max and track.year > self.year_max:
+            return False
+        if self.energy_min is not None and (track.energy is None or track.energy < self.energy_min):
+            return False
+        return not (self.energy_max is not None and (track.energy is None or track.energy > self.energy_max))
+
+    def where(self) -> dict[str, Any] | None:
+        """The same constraints as a Chroma `where` clause, so dense candidates are already filtered."""
+        clauses: list[dict[str, Any]] = []
+        if self.genres:
+            clauses.append({"genre": {"$in": list(self.genres)}})
+        if self.year_min:
+            clauses.append({"year": {"$gte": self.year_min}})
+        if self.year_max:
+            clauses.append({"year": {"$lte": self.year_max}})
+        if self.energy_min is not None:
+            clauses.append({"energy": {"$gte": self.energy_min}})
+        if self.energy_max is not None:
+            clauses.append({"energy": {"$lte": self.energy_max}})
+        if self.exclude_artists:
+            clauses.append({"artist_key": {"$nin": sorted(self.exclude_artists)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def merged(self, request: Request) -> Filters:
+        """Add the era a request names ("only before 2000") to these filters."""
+        return Filters(self.genres, self.year_min or request.year_min, self.year_max or request.year_max,
+                       self.energy_min, self.energy_max, self.exclude_ids, self.exclude_artists)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What made a track rank where it did; shown by `why` and by "why did you pick that?"."""
+
+    moods: tuple[str, ...] = ()
+    mood_words: tuple[str, ...] = ()
+    genres: tuple[str, ...] = ()
+    energy_asked: tuple[float, float] | None = None
+    era_asked: tuple[int | None, int | None] | None = None
+    instrumental: bool = False
+    named_artist: bool = False
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    track: Track
+    score: float
+    why: str
+    evidence: Evidence = field(default_factory=Evidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"id": self.track.id, "title": self.track.title, "artist": self.track.artist,
+                "score": round(self.score, 4), "why": self.why}
+        data.update(self.track.model_dump(exclude_none=True, exclude={"id", "title", "artist", "lyrics"}))
+        return data
+
+
+def _rrf(*rankings: Iterable[int]) -> dict[int, float]:
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return fused
+
+
+def _fit(value: float | None, wanted: tuple[float, float] | None) -> tuple[float, float]:
+    """(closeness to the middle of the wanted range, distance outside it); neutral when unknown."""
+    if wanted is None:
+        return 0.0, 0.0
+    if value is None:
+        return 0.4, 0.0
+    target = sum(wanted) / 2
+    outside = max(0.0, wanted[0] - value, value - wanted[1])
+    return 1.0 - abs(value - target), outside
+
+
+def score_track(track: Track, request: Request, relevance: float) -> tuple[float, Evidence]:
+    mood = request.mood
+    moods = tuple(m for m in mood.moods if m in track.moods)
+    energy_fit, energy_out = _fit(track.energy, mood.energy)
+    valence_fit, valence_out = _fit(track.valence, mood.valence)
+    words = {track.genre, *track.tags}
+    genres = tuple(g for g in request.genres if g in words)
+    instrumental = request.instrumental and "instrumental" in words
+    named = track.artist_key in request.artists
+    score = WEIGHTS["relevance"] * relevance
+    score += WEIGHTS["mood"] * (len(moods) / len(mood.moods) if mood.moods else 0.0)
+    score += WEIGHTS["energy"] * energy_fit + WEIGHTS["valence"] * valence_fit
+    score -= OUT_OF_RANGE_PENALTY["energy"] * energy_out + OUT_OF_RANGE_PENALTY["valence"] * valence_out
+    score += WEIGHTS["genre"] * (1.0 if genres else 0.0) + WEIGHTS["instrumental"] * instrumental
+    score += WEIGHTS["artist"] * named + WEIGHTS["rating"] * ((track.rating or 0) / 5)
+    era = (request.year_min, request.year_max) if request.year_min or request.year_max else None
+    return score, Evidence(moods, mood.phrases, genres, mood.energy, era, instrumental, named)
+
+
+def search(index: LexicalIndex, collection: Any, embedder: Embedder, request: Request, k: int = 10,
+           filters: Filters | None = None, max_per_artist: int | None = 2) -> list[Hit]:
+    """The `k` best tracks for `request`; at most `max_per_artist` per artist unless the request names them."""
+    filters = (filters or Filters()).merged(request)
+    pool = max(100, 8 * k)
+    text = request.search_text()
+    dense = _dense_rows(index, collection, embedder, text, pool, filters)
+    lexical = [row for row, _ in index.search(text, pool * 3) if filters.admits(index.track(row))][:pool]
+    fused = _rrf(dense, lexical)
+    best = 2.0 / (RRF_K + 1)
+    dense_rank = {row: i + 1 for i, row in enumerate(dense)}
+    lexical_rank = {row: i + 1 for i, row in enumerate(lexical)}
+    scored = []
+    for row, rrf in fused.items():
+        track = index.track(row)
+        score, evidence = score_track(track, request, rrf / best)
+        evidence = Evidence(**{**evidence.__dict__, "dense_rank": dense_rank.get(row),
+                               "lexical_rank": lexical_rank.get(row)})
+        scored.append((score, track, evidence))
+    scored.sort(key=lambda item: -item[0])
+    return [Hit(track, score, why(track, evidence, request), evidence)
+            for score, track, evidence in diversify(scored, k, max_per_artist, request.artists)]
+
+
+def _dense_rows(index: LexicalIndex, collection: Any, embedder: Embedder, text: str, pool: int,
+                filters: Filters) -> list[int]:
+    vector = embedder.encode_query(text)
+    found = collection.query(query_embeddings=[vector.tolist()], n_results=min(pool, max(len(index), 1)),
+                             where=filters.where(), include=[])
+    rows = [index.row.get(track_id) for track_id in found["ids"][0]]
+    return [row for row in rows if row is not None and filters.admits(index.track(row))]
+
+
+def diversify(scored: list[tuple[float, Track, Evidence]], k: int, max_per_artist: int | None,
+              named: tuple[str, ...] = ()) -> list[tuple[float, Track, Evidence]]:
+    """Best-first, skipping repeats of the same song and artists already at their cap (named artists exempt)."""
+    chosen: list[tuple[float, Track, Evidence]] = []
+    per_artist: dict[str, int] = {}
+    songs: set[tuple[str, str]] = set()
+    for item in scored:
+        track = item[1]
+        song = (track.title.casefold(), track.artist_key)
+        if song in songs:
+            continue
+        artist = track.artist_key
+        if max_per_artist and artist and artist not in named and per_artist.get(artist, 0) >= max_per_artist:
+            continue
+        songs.add(song)
+        per_artist[artist] = per_artist.get(artist, 0) + 1
+        chosen.append(item)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def why(track: Track, evidence: Evidence, request: Request) -> str:
+    """One sentence, built only from the track's own fields and the words of the request they matched."""
+    energy = _energy_phrase(track.energy) if track.energy is not None else None
+    kind = " ".join(x for x in (energy, track.genre or (track.tags[0] if track.tags else None)) if x) or "a"
+    subject = f"\u201c{track.title}\u201d" + (f" by {track.artist}" if track.artist else "")
+    article = "an" if kind[:1] in "aeiou" else "a"
+    sentence = f"{subject} is {article} {kind} track" if kind != "a" else f"{subject} is a track"
+    if track.year:
+        sentence += f" from {track.year}"
+    details = []
+    if evidence.moods:
+        details.append(f"tagged {_join(evidence.moods)}")
+    if evidence.genres:
+        details.append(f"the {_join(evidence.genres)} you asked for")
+    if evidence.instrumental:
+        details.append("with no vocals")
+    if evidence.named_artist:
+        details.append("by an artist you named")
+    if evidence.mood_words and (evidence.moods or evidence.energy_asked and track.energy is not None):
+        details.append(f"fitting \u2018{_join(evidence.mood_words[:3])}\u2019")
+    if details:
+        sentence += ", " + ", ".join(details)
+    elif track.description:
+        sentence += f" whose description is closest to your request: {_snippet(track.description)}"
+    return sentence.rstrip(" .") + "."
+
+
+def _energy_phrase(energy: float) -> str:
+    if energy < 0.25:
+        return "very low-energy"
+    if energy < 0.45:
+        return "low-energy"
+    if energy < 0.65:
+        return "mid-energy"
+    if energy < 0.82:
+        return "high-energy"
+    return "very high-energy"
+
+
+def _join(words: Iterable[str]) -> str:
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _snippet(text: str, words: int = 14) -> str:
+    first = text.split(". ")[0].rstrip(".")
+    parts = first.split()
+    return " ".join(parts[:words]) + ("\u2026" if len(parts) > words else "")

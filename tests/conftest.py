@@ -1,0 +1,116 @@
+"""Shared fixtures. Every test gets its own `$ENCORE_HOME` under tmp_path; nothing touches ~/.encore."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "datasets"
+DEMO_CATALOG = ROOT / "data" / "demo" / "catalog.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def encore_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "encore-home"
+    monkeypatch.setenv("ENCORE_HOME", str(home))
+    monkeypatch.delenv("ENCORE_CHROMA_URL", raising=False)
+    monkeypatch.delenv("ENCORE_COLLECTION", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"the shared datasets are not here ({SHARED}); they come with the project's workspace")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from retrieval.embed import get_embedder
+
+    return get_embedder()
+
+
+@pytest.fixture(scope="session")
+def demo_catalog(tmp_path_factory, embedder):
+    """The bundled demo catalog ingested once for the whole session, in its own home."""
+    from retrieval import Catalog
+    from retrieval.store import Store
+
+    home = tmp_path_factory.mktemp("demo-home")
+    previous = os.environ.get("ENCORE_HOME")
+    os.environ["ENCORE_HOME"] = str(home)
+    try:
+        catalog = Catalog("demo", embedder=embedder, store=Store(embedder, url=""))
+        report = catalog.ingest([DEMO_CATALOG], progress=False)
+    finally:
+        if previous is None:
+            os.environ.pop("ENCORE_HOME", None)
+        else:
+            os.environ["ENCORE_HOME"] = previous
+    assert not report.bad, report.bad[:3]
+    return catalog
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real Chroma server (`chroma run`) on a free loopback port; yields its URL."""
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    log = (tmp_path / "chroma.log").open("w")
+    process = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
+                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"chroma run did not start: {(tmp_path / 'chroma.log').read_text()[-2000:]}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run `encore ARGS` in-process through the real entry point; returns (exit code, stdout, stderr)."""
+    from ui import cli
+
+    old = sys.argv
+    sys.argv = ["encore", *args]
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    finally:
+        sys.argv = old
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -1,0 +1,31 @@
+import pytest
+
+from retrieval.query import read_era, read_request
+
+
+@pytest.mark.parametrize("text, era", [
+    ("90s hip-hop", (1990, 1999)), ("songs from the 1980s", (1980, 1989)), ("nineties rock", (1990, 1999)),
+    ("80年代的摇滚", (1980, 1989)), ("only before 2000", (None, 1999)), ("after 2010", (2011, None)),
+    ("since 2015", (2015, None)), ("between 1975 and 1985", (1975, 1985)), ("'70s soul", (1970, 1979)),
+    ("1979 by the smashing pumpkins", (None, None)), ("the 2010s", (2010, 2019)), ("happy songs", (None, None)),
+])
+def test_era(text, era):
+    assert read_era(text) == era
+
+
+def test_genres_instrumental_and_artists():
+    request = read_request("late-night coding, no vocals, some lo-fi hip hop like Nujabes",
+                           {"nujabes": "Nujabes", "abba": "ABBA"})
+    assert "hip-hop" in request.genres and "lo-fi" in request.genres
+    assert request.instrumental
+    assert request.artists == ("nujabes",)
+    assert "instrumental" in request.search_text()
+
+
+def test_chinese_request_gains_english_search_words():
+    request = read_request("我今天很伤感")
+    assert "sad" in request.search_text()
+
+
+def test_short_artist_names_do_not_match_inside_words():
+    assert read_request("a long evening walk", {"eve": "Eve"}).artists == ()

@@ -1,0 +1,1 @@
+"""User interfaces: the `encore` command line (`ui.cli`) and, later, the Gradio app."""
