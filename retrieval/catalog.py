@@ -22,7 +22,7 @@ from .embed import Embedder, get_embedder
 from .errors import CatalogError
 from .importers import BadRow, read_source
 from .lexical import LexicalIndex
-from .query import Request, read_request
+from .query import ArtistMatcher, Request, read_request
 from .records import Track
 from .search import Filters, Hit, search
 from .store import Store, check_collection_name
@@ -54,6 +54,7 @@ class Catalog:
         self.lexical_dir = lexical_path(self.name)  # fixed now, like the store's path
         self._collection = None
         self._index: LexicalIndex | None = None
+        self._artists: tuple[LexicalIndex, ArtistMatcher] | None = None
 
     # --- writing ---------------------------------------------------------------------------------------------
 
@@ -151,7 +152,10 @@ class Catalog:
         return self._index
 
     def read(self, text: str) -> Request:
-        return read_request(text, self.index().artists)
+        index = self.index()
+        if self._artists is None or self._artists[0] is not index:
+            self._artists = (index, ArtistMatcher(index.artists))
+        return read_request(text, self._artists[1])
 
     def search(self, text: str | Request, k: int = 10, filters: Filters | None = None,
                max_per_artist: int | None = 2) -> list[Hit]:

@@ -173,22 +173,16 @@ def _energy_from_activity(value: str | None) -> float | None:
     return round(0.15 + (min(activity, 3.0) - 1) * 0.35, 2)
 
 
-def _freemusicc_description(track: dict[str, str], release: dict[str, str], styles: list[str], genre: str) -> str:
+def _freemusicc_description(release: dict[str, str], styles: list[str], genre: str) -> str:
+    """A short sentence from the release's facts (kept short: every token costs embedding time at ingest)."""
     kind = ", ".join(s.lower() for s in styles[:4] if s.lower() != "compilation") or genre.lower() or "music"
-    text = f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} track"
     if genre and genre.lower() not in kind:
-        text += f" ({genre.lower()})"
-    album = release.get("album")
-    if album:
-        text += f" from the release {album}"
+        kind += f" {genre.lower()}"
+    text = f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} track"
+    if release.get("album"):
+        text += f" from {release.get('year') + ' ' if release.get('year') else ''}release {release['album']}"
     if release.get("label"):
         text += f" on {release['label']}"
-    if release.get("year"):
-        text += f", {release['year']}"
-    text += "; Creative Commons music from the freemusi.cc collection"
-    rating = track.get("rating") or ""
-    if rating.isdigit() and rating != "0":
-        text += f", rated {rating} of 5 by its curators"
     return text + "."
 
 
@@ -227,7 +221,7 @@ def _freemusicc_fields(row: dict[str, str], release: dict[str, str]) -> dict[str
         "year": release.get("year") or None, "genre": genre.lower().replace("hip hop", "hip-hop") or None,
         "tags": tags, "moods": moods_for_tags(tags, genre) or moods_for_energy(energy), "energy": energy,
         "duration_s": row.get("duration") or None, "rating": rating or None,
-        "description": _freemusicc_description(row, release, styles, genre),
+        "description": _freemusicc_description(release, styles, genre),
         "audio_url": row.get("trackurl") or None, "license": release.get("licenseurl") or None,
         "source": "freemusi.cc",
     }

@@ -7,12 +7,11 @@ The lexicon is packaged data (`mood_lexicon.json`): English and Chinese phrases,
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-NEGATIONS = ("not ", "no ", "less ", "without ", "don't want ", "nothing ", "不要", "不想", "别", "不")
+from .text import PhraseMatcher, phrase_key
 
 
 @dataclass(frozen=True)
@@ -43,16 +42,23 @@ class _Entry:
     valence: tuple[float, float] | None
 
 
+@dataclass(frozen=True)
+class _Lexicon:
+    matcher: PhraseMatcher
+    entries: dict[str, _Entry]  # phrase -> what it means
+    tags: dict[str, tuple[str, ...]]  # style tag -> moods
+    vocabulary: tuple[str, ...]
+
+
 @lru_cache(maxsize=1)
-def _lexicon() -> tuple[list[tuple[str, _Entry]], dict[str, tuple[str, ...]], tuple[str, ...]]:
+def _lexicon() -> _Lexicon:
     data = json.loads(resources.files("retrieval").joinpath("mood_lexicon.json").read_text(encoding="utf-8"))
-    phrases: list[tuple[str, _Entry]] = []
+    entries: dict[str, _Entry] = {}
     for raw in data["entries"]:
         entry = _Entry(tuple(raw["moods"]), _range(raw.get("energy")), _range(raw.get("valence")))
-        phrases += [(p.casefold(), entry) for p in raw["phrases"]]
-    phrases.sort(key=lambda pair: len(pair[0]), reverse=True)  # longest first: "calm down" before "down"
-    tags = {tag: tuple(moods) for tag, moods in data["tags"].items()}
-    return phrases, tags, tuple(data["vocabulary"])
+        entries.update((phrase, entry) for phrase in raw["phrases"])
+    tags = {phrase_key(tag): tuple(moods) for tag, moods in data["tags"].items()}
+    return _Lexicon(PhraseMatcher(entries), entries, tags, tuple(data["vocabulary"]))
 
 
 def _range(value: list[float] | None) -> tuple[float, float] | None:
@@ -60,46 +66,26 @@ def _range(value: list[float] | None) -> tuple[float, float] | None:
 
 
 def vocabulary() -> tuple[str, ...]:
-    return _lexicon()[2]
-
-
-def _is_cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
-
-
-def _find(text: str, phrase: str) -> list[tuple[int, int]]:
-    if _is_cjk(phrase):  # Chinese has no spaces between words
-        return [(m.start(), m.end()) for m in re.finditer(re.escape(phrase), text)]
-    pattern = r"(?<![\w-])" + re.escape(phrase) + r"(?![\w-])"
-    return [(m.start(), m.end()) for m in re.finditer(pattern, text)]
-
-
-def _negated(text: str, start: int) -> bool:
-    before = text[max(0, start - 16):start]
-    return any(before.endswith(neg) or before.rstrip().endswith(neg.strip()) for neg in NEGATIONS)
+    return _lexicon().vocabulary
 
 
 def read_mood(text: str) -> Mood:
     """Mood words in `text` -> moods and energy/valence ranges. Negated words ("not sad") are ignored."""
-    text = text.casefold()
-    taken = [False] * len(text)
+    lexicon = _lexicon()
     moods: list[str] = []
     matched: list[str] = []
     energies: list[tuple[float, float]] = []
     valences: list[tuple[float, float]] = []
-    for phrase, entry in _lexicon()[0]:
-        for start, end in _find(text, phrase):
-            if any(taken[start:end]):
-                continue
-            taken[start:end] = [True] * (end - start)
-            if _negated(text, start):
-                continue
-            matched.append(phrase)
-            moods += [m for m in entry.moods if m not in moods]
-            if entry.energy:
-                energies.append(entry.energy)
-            if entry.valence:
-                valences.append(entry.valence)
+    for match in lexicon.matcher.find(text):
+        if match.negated:
+            continue
+        entry = lexicon.entries[match.phrase]
+        matched.append(match.phrase)
+        moods += [m for m in entry.moods if m not in moods]
+        if entry.energy:
+            energies.append(entry.energy)
+        if entry.valence:
+            valences.append(entry.valence)
     return Mood(tuple(moods), _combine(energies), _combine(valences), tuple(matched))
 
 
@@ -115,10 +101,10 @@ def _combine(ranges: list[tuple[float, float]]) -> tuple[float, float] | None:
 
 def moods_for_tags(tags: list[str], genre: str | None = None) -> list[str]:
     """Moods implied by style tags (for catalogs such as freemusi.cc that carry styles, not moods)."""
-    table = _lexicon()[1]
+    table = _lexicon().tags
     found: list[str] = []
     for tag in [*tags, *([genre] if genre else [])]:
-        for mood in table.get(tag.casefold().replace("-", " "), table.get(tag.casefold(), ())):
+        for mood in table.get(phrase_key(tag), ()):
             if mood not in found:
                 found.append(mood)
     return found

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from .mood import Mood, read_mood
+from .text import PhraseMatcher, phrase_key
 
 # word or phrase -> the genre/tag words it means in a catalog (lowercase). Chinese names included.
 GENRE_WORDS: dict[str, tuple[str, ...]] = {
@@ -32,8 +33,9 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "reggaeton": ("reggaeton", "latin"), "gospel": ("gospel",), "afrobeat": ("afrobeat", "world"),
     "afrobeats": ("afrobeats", "world"), "world": ("world",), "soundtrack": ("soundtrack",),
     "film score": ("soundtrack",), "k-pop": ("k-pop",), "kpop": ("k-pop",), "j-pop": ("j-pop",),
-    "jpop": ("j-pop",), "mandopop": ("mandopop",), "c-pop": ("mandopop",), "华语": ("mandopop",),
-    "中文歌": ("mandopop",), "post rock": ("post rock",), "post-rock": ("post rock",), "shoegaze": ("shoegaze",),
+    "jpop": ("j-pop",), "mandopop": ("mandopop",), "cantopop": ("cantopop",), "c-pop": ("mandopop", "cantopop"),
+    "华语": ("mandopop", "cantopop"), "中文歌": ("mandopop", "cantopop"), "粤语": ("cantopop",),
+    "post rock": ("post rock",), "post-rock": ("post rock",), "shoegaze": ("shoegaze",),
     "new wave": ("new wave",), "doo-wop": ("doo-wop",), "big band": ("big band",), "acoustic": ("acoustic",),
 }
 INSTRUMENTAL_WORDS = ("instrumental", "no vocals", "without vocals", "no lyrics", "without lyrics", "no singing",
@@ -63,10 +65,30 @@ class Request:
         return " ".join([self.text, *extra]).strip()
 
 
-def _contains(text: str, phrase: str) -> bool:
-    if any("\u3400" <= ch <= "\u9fff" for ch in phrase):
-        return phrase in text
-    return re.search(r"(?<![\w-])" + re.escape(phrase) + r"(?![\w-])", text) is not None
+_GENRES = PhraseMatcher(GENRE_WORDS)
+_INSTRUMENTAL = PhraseMatcher(INSTRUMENTAL_WORDS)
+
+
+class ArtistMatcher:
+    """Finds catalog artists named in a request. Short one-word names ("Air", "Eve", "Queen") must be written
+    with a capital, so "music in the air" does not summon Air."""
+
+    def __init__(self, artists: dict[str, str]):
+        self.matcher = PhraseMatcher(artists.values())
+        self.keys = {phrase_key(name): key for key, name in artists.items()}
+
+    def find(self, text: str) -> tuple[str, ...]:
+        found = []
+        for match in self.matcher.find(text):
+            name = match.phrase
+            if " " not in phrase_key(name) and len(name) < 6 and not _capitalised_in(name, text):
+                continue
+            found.append(self.keys[phrase_key(name)])
+        return tuple(dict.fromkeys(found))
+
+
+def _capitalised_in(name: str, text: str) -> bool:
+    return any(w[:1].isupper() and w.casefold() == phrase_key(name) for w in re.findall(r"[\w&]+", text))
 
 
 def read_era(text: str) -> tuple[int | None, int | None]:
@@ -94,17 +116,16 @@ def read_era(text: str) -> tuple[int | None, int | None]:
     return None, None
 
 
-def read_request(text: str, artists: dict[str, str] | None = None) -> Request:
-    """Parse `text`; `artists` maps casefolded artist names of the catalog to their display names."""
-    folded = " ".join(text.casefold().split())
+def read_request(text: str, artists: ArtistMatcher | None = None) -> Request:
+    """Parse `text`; `artists` recognises the catalog's artist names."""
     genres: list[str] = []
     phrases: list[str] = []
-    for phrase, words in sorted(GENRE_WORDS.items(), key=lambda kv: -len(kv[0])):
-        if _contains(folded, phrase) and not any(phrase in p for p in phrases):
-            phrases.append(phrase)
-            genres += [w for w in words if w not in genres]
-    year_min, year_max = read_era(folded)
-    named = tuple(name for name in (artists or {}) if len(name) >= 3 and _contains(folded, name))
-    return Request(text=text.strip(), mood=read_mood(folded), genres=tuple(genres), genre_phrases=tuple(phrases),
-                   year_min=year_min, year_max=year_max,
-                   instrumental=any(_contains(folded, w) for w in INSTRUMENTAL_WORDS), artists=named)
+    for match in _GENRES.find(text):
+        if not match.negated:
+            phrases.append(match.phrase)
+            genres += [w for w in GENRE_WORDS[match.phrase] if w not in genres]
+    year_min, year_max = read_era(text)
+    instrumental = any(not m.negated for m in _INSTRUMENTAL.find(text))
+    return Request(text=text.strip(), mood=read_mood(text), genres=tuple(genres), genre_phrases=tuple(phrases),
+                   year_min=year_min, year_max=year_max, instrumental=instrumental,
+                   artists=artists.find(text) if artists else ())

@@ -101,23 +101,21 @@ class Track(BaseModel):
         return (self.artist or "").casefold()
 
     def document(self) -> str:
-        """The text that is embedded and indexed: every descriptive field the source has, in plain words."""
+        """The text that is embedded and indexed: every descriptive field the source has, in plain words
+        (compact, since embedding time grows with every token)."""
         head = self.title + (f" by {self.artist}" if self.artist else "")
-        if self.album:
-            head += f", from the album {self.album}"
+        if self.album and self.album.casefold() != self.title.casefold():
+            head += f", album {self.album}"
         if self.year:
             head += f" ({self.year})"
         parts = [head + "."]
-        if self.genre:
-            parts.append(f"Genre: {self.genre}.")
-        if self.tags:
-            parts.append("Style: " + ", ".join(self.tags) + ".")
+        style = [w for w in (self.genre, *self.tags) if w]
+        if style:
+            parts.append(", ".join(dict.fromkeys(style)).capitalize() + ".")
         if self.moods:
             parts.append("Mood: " + ", ".join(self.moods) + ".")
         if self.energy is not None:
             parts.append(f"Energy: {energy_word(self.energy)}.")
-        if self.tempo_bpm:
-            parts.append(f"Tempo: about {round(self.tempo_bpm)} BPM.")
         if self.description:
             parts.append(self.description)
         if self.lyrics:

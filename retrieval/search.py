@@ -119,12 +119,18 @@ def _fit(value: float | None, wanted: tuple[float, float] | None) -> tuple[float
     return 1.0 - abs(value - target), outside
 
 
+def style_words(track: Track) -> set[str]:
+    """Genre and tags, plus the single words inside them: "alternative rock" also counts as "rock"."""
+    words = {w for w in (track.genre, *track.tags) if w}
+    return words | {part for w in words for part in w.replace("-", " ").split() if len(part) > 2}
+
+
 def score_track(track: Track, request: Request, relevance: float) -> tuple[float, Evidence]:
     mood = request.mood
     moods = tuple(m for m in mood.moods if m in track.moods)
     energy_fit, energy_out = _fit(track.energy, mood.energy)
     valence_fit, valence_out = _fit(track.valence, mood.valence)
-    words = {track.genre, *track.tags}
+    words = style_words(track)
     genres = tuple(g for g in request.genres if g in words)
     instrumental = request.instrumental and "instrumental" in words
     named = track.artist_key in request.artists

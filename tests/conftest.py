@@ -85,9 +85,10 @@ def chroma_server(tmp_path):
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
-            except OSError:
+            except OSError as error:
                 if process.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"chroma run did not start: {(tmp_path / 'chroma.log').read_text()[-2000:]}")
+                    log_text = (tmp_path / "chroma.log").read_text()[-2000:]
+                    raise RuntimeError(f"chroma run did not start: {log_text}") from error
                 time.sleep(0.3)
         yield url
     finally:

@@ -1,6 +1,6 @@
 import pytest
 
-from retrieval.query import read_era, read_request
+from retrieval.query import ArtistMatcher, read_era, read_request
 
 
 @pytest.mark.parametrize("text, era", [
@@ -15,7 +15,7 @@ def test_era(text, era):
 
 def test_genres_instrumental_and_artists():
     request = read_request("late-night coding, no vocals, some lo-fi hip hop like Nujabes",
-                           {"nujabes": "Nujabes", "abba": "ABBA"})
+                           ArtistMatcher({"nujabes": "Nujabes", "abba": "ABBA"}))
     assert "hip-hop" in request.genres and "lo-fi" in request.genres
     assert request.instrumental
     assert request.artists == ("nujabes",)
@@ -27,5 +27,13 @@ def test_chinese_request_gains_english_search_words():
     assert "sad" in request.search_text()
 
 
-def test_short_artist_names_do_not_match_inside_words():
-    assert read_request("a long evening walk", {"eve": "Eve"}).artists == ()
+def test_artist_names_match_whole_words_and_short_ones_need_a_capital():
+    artists = ArtistMatcher({"eve": "Eve", "air": "Air", "ac/dc": "AC/DC", "radiohead": "Radiohead"})
+    assert read_request("a long evening walk", artists).artists == ()
+    assert read_request("music floating in the air", artists).artists == ()
+    assert read_request("something like Air, but darker", artists).artists == ("air",)
+    assert read_request("more ac dc and radiohead please", artists).artists == ("ac/dc", "radiohead")
+
+
+def test_negated_genres_are_not_asked_for():
+    assert read_request("anything but no country").genres == ()

@@ -29,7 +29,7 @@ def test_document_and_metadata_round_trip():
     track = Track(id="x", title="Weightless", artist="Marconi Union", year=2011, genre="Ambient",
                   moods=["calm"], energy=0.1, description="Slow drifting synth pads.")
     doc = track.document()
-    assert "Weightless by Marconi Union" in doc and "Genre: ambient." in doc and "Energy: very low" in doc
+    assert "Weightless by Marconi Union (2011)." in doc and "Ambient." in doc and "Energy: very low" in doc
     meta = track.metadata()
     assert meta["genre"] == "ambient" and meta["artist_key"] == "marconi union" and "valence" not in meta
     assert Track.from_metadata(meta) == track

@@ -1,0 +1,87 @@
+"""Finding known phrases (mood words, genre names, artist names) in free text, fast.
+
+Latin-script phrases are matched on word n-grams (so "feel-good", "feel good" and "Feel Good!" are one phrase,
+and 20,000 artist names cost one dictionary lookup per n-gram, not one regex each); Chinese/Japanese phrases,
+which have no spaces, are matched as substrings. Longer phrases win over the shorter ones inside them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[\w&]+")
+NEGATING_WORDS = {"not", "no", "less", "without", "never", "nothing", "avoid", "hate"}
+NEGATING_PAIRS = {"don t", "dont want", "do not", "don t want", "not too", "not so", "nothing too"}
+NEGATING_CJK = ("不要", "不想", "不", "别", "没")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def phrase_key(text: str) -> str:
+    return " ".join(words(text))
+
+
+def is_cjk(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in text)
+
+
+@dataclass(frozen=True)
+class Match:
+    phrase: str  # as registered
+    negated: bool  # preceded by "not", "no", "less", "不" ...
+
+
+class PhraseMatcher:
+    """Registered phrases -> the non-overlapping ones a text contains, longest first."""
+
+    def __init__(self, phrases: Iterable[str]):
+        self.latin: dict[str, str] = {}
+        self.cjk: list[str] = []
+        for phrase in phrases:
+            if is_cjk(phrase):
+                self.cjk.append(phrase.casefold())
+            elif key := phrase_key(phrase):
+                self.latin.setdefault(key, phrase)
+        self.cjk.sort(key=len, reverse=True)
+        self.longest = max((k.count(" ") + 1 for k in self.latin), default=0)
+
+    def find(self, text: str) -> list[Match]:
+        found = self._find_latin(words(text))
+        if self.cjk and is_cjk(text):
+            found += self._find_cjk(unicodedata.normalize("NFKC", text).casefold())
+        return found
+
+    def _find_latin(self, tokens: list[str]) -> list[Match]:
+        taken = [False] * len(tokens)
+        hits: list[tuple[int, Match]] = []
+        for n in range(min(self.longest, len(tokens)), 0, -1):
+            for i in range(len(tokens) - n + 1):
+                if any(taken[i:i + n]):
+                    continue
+                phrase = self.latin.get(" ".join(tokens[i:i + n]))
+                if phrase is None:
+                    continue
+                taken[i:i + n] = [True] * n
+                before = " ".join(tokens[max(0, i - 2):i])
+                negated = (i > 0 and tokens[i - 1] in NEGATING_WORDS) or before in NEGATING_PAIRS
+                hits.append((i, Match(phrase, negated)))
+        return [match for _, match in sorted(hits, key=lambda pair: pair[0])]
+
+    def _find_cjk(self, text: str) -> list[Match]:
+        taken = [False] * len(text)
+        hits: list[tuple[int, Match]] = []
+        for phrase in self.cjk:
+            start = text.find(phrase)
+            while start != -1:
+                end = start + len(phrase)
+                if not any(taken[start:end]):
+                    taken[start:end] = [True] * len(phrase)
+                    negated = any(text[max(0, start - len(neg)):start] == neg for neg in NEGATING_CJK)
+                    hits.append((start, Match(phrase, negated)))
+                start = text.find(phrase, end)
+        return [match for _, match in sorted(hits, key=lambda pair: pair[0])]

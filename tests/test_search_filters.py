@@ -1,0 +1,77 @@
+"""Hard filters and diversity, on a small catalog built for the purpose (real Chroma, real embedder)."""
+
+import pytest
+
+from retrieval import Catalog, Filters, Track
+from retrieval.search import diversify
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def small(tmp_path, embedder):
+    path = tmp_path / "small.jsonl"
+    rows = []
+    for artist in ("Alpha", "Beta", "Gamma"):
+        for i in range(5):
+            rows.append(Track(id=f"{artist.lower()}-{i}", title=f"{artist} Rain Song {i}", artist=artist,
+                              genre="rock" if artist != "Gamma" else "jazz", year=1970 + 10 * i,
+                              energy=0.1 + 0.2 * i, moods=["calm"] if i < 2 else ["energetic"],
+                              description="A song about rain and long evenings."))
+    path.write_text("\n".join(r.model_dump_json() for r in rows) + "\n")
+    catalog = Catalog("small", embedder=embedder)
+    catalog.ingest([path], progress=False)
+    return catalog
+
+
+def test_genre_year_energy_and_exclusions(small):
+    hits = small.search("rain song", k=15, filters=Filters(genres=("jazz",)), max_per_artist=None)
+    assert hits and all(h.track.genre == "jazz" for h in hits)
+    hits = small.search("rain song", k=15, filters=Filters(year_min=1980, year_max=1999), max_per_artist=None)
+    assert {h.track.year for h in hits} == {1980, 1990}
+    hits = small.search("rain song", k=15, filters=Filters(energy_max=0.35), max_per_artist=None)
+    assert hits and all(h.track.energy <= 0.35 for h in hits)
+    hits = small.search("rain song", k=15, max_per_artist=None,
+                        filters=Filters(exclude_ids=frozenset({"alpha-0"}), exclude_artists=frozenset({"beta"})))
+    assert "alpha-0" not in {h.track.id for h in hits} and all(h.track.artist != "Beta" for h in hits)
+
+
+def test_era_in_the_text_is_a_filter(small):
+    hits = small.search("rain songs from before 1985", k=15, max_per_artist=None)
+    assert hits and all(h.track.year <= 1984 for h in hits)
+
+
+def test_at_most_two_per_artist_unless_asked(small):
+    hits = small.search("rain song", k=10)
+    per_artist = {}
+    for hit in hits:
+        per_artist[hit.track.artist] = per_artist.get(hit.track.artist, 0) + 1
+    assert len(hits) == 6 and max(per_artist.values()) == 2
+    assert len(small.search("rain song", k=10, max_per_artist=None)) == 10
+    named = small.search("songs by Gamma", k=6)
+    assert sum(h.track.artist == "Gamma" for h in named) == 5
+
+
+def test_diversify_skips_the_same_song_twice():
+    a = Track(id="1", title="Song", artist="X")
+    b = Track(id="2", title="song", artist="x")
+    chosen = diversify([(1.0, a, None), (0.9, b, None)], k=5, max_per_artist=2)
+    assert [t.id for _, t, _ in chosen] == ["1"]
+
+
+def test_reingest_is_idempotent_and_skips_unchanged(small, tmp_path):
+    source = tmp_path / "small.jsonl"
+    again = small.ingest([source], progress=False)
+    assert (again.added, again.updated, again.unchanged, again.total) == (0, 0, 15, 15)
+    edited = source.read_text().replace('"Alpha Rain Song 0"', '"Alpha Rain Song Zero"')
+    source.write_text(edited)
+    changed = small.ingest([source], progress=False)
+    assert (changed.updated, changed.total) == (1, 15)
+    assert small.get("alpha-0").title == "Alpha Rain Song Zero"
+
+
+def test_reset_rebuilds(small, tmp_path):
+    only = tmp_path / "one.jsonl"
+    only.write_text(Track(id="solo", title="Solo").model_dump_json() + "\n")
+    report = small.ingest([only], reset=True, progress=False)
+    assert report.total == 1 and small.count() == 1 and len(small.index()) == 1
