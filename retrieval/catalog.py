@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from .search import Filters, Hit, search
 from .store import Store, check_collection_name
 
 BATCH = 256
+RECHECK_S = 5.0
 PAGE = 5000
 
 
@@ -55,6 +57,7 @@ class Catalog:
         self._collection = None
         self._index: LexicalIndex | None = None
         self._artists: tuple[LexicalIndex, ArtistMatcher] | None = None
+        self._checked = 0.0
 
     # --- writing ---------------------------------------------------------------------------------------------
 
@@ -136,8 +139,14 @@ class Catalog:
         return Track.from_metadata(found["metadatas"][0])
 
     def index(self) -> LexicalIndex:
-        """The lexical index, loaded from disk or rebuilt when it no longer matches the collection."""
+        """The lexical index, loaded from disk or rebuilt when it no longer matches the collection.
+
+        Counting a large collection is not free, so a loaded index is re-checked at most every few seconds
+        (enough to notice another process's ingest without taxing every request)."""
+        if self._index is not None and time.monotonic() - self._checked < RECHECK_S:
+            return self._index
         count = self.count()
+        self._checked = time.monotonic()
         if self._index is not None and len(self._index) == count:
             return self._index
         loaded = LexicalIndex.load(self.lexical_dir)
@@ -148,6 +157,7 @@ class Catalog:
 
     def rebuild_index(self) -> LexicalIndex:
         self._index = LexicalIndex.build(self.tracks())
+        self._checked = time.monotonic()
         self._index.save(self.lexical_dir)
         return self._index
 

@@ -56,7 +56,10 @@ def _reason(error: ValidationError) -> str:
 
 def _build(file: str, line: int, fields: dict[str, Any]) -> Row:
     try:
-        return Row(file, line, track=Track.model_validate(fields))
+        track = Track.model_validate(fields)
+        if not track.moods and (track.tags or track.genre):  # sources without moods: infer them from styles
+            track.moods = moods_for_tags(track.tags, track.genre)
+        return Row(file, line, track=track)
     except ValidationError as error:
         return Row(file, line, bad=BadRow(file, line, _reason(error)))
     except ValueError as error:
@@ -155,7 +158,7 @@ def read_musiccaps(path: Path) -> Iterator[Row]:
         tags = [a for a in aspects if isinstance(a, str)][:12]
         start, end = row.get("start_s") or "0", row.get("end_s") or ""
         fields = {"id": row["ytid"], "title": f"YouTube clip {row['ytid']} ({start}-{end} s)",
-                  "tags": tags, "moods": moods_for_tags(tags), "description": row["caption"],
+                  "tags": tags, "description": row["caption"],
                   "source": "musiccaps", "license": "CC BY-SA 4.0 (MusicCaps, Agostinelli et al. 2023)"}
         if start.isdigit():
             fields["audio_url"] = f"https://www.youtube.com/watch?v={row['ytid']}&t={start}s"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from bm25s.tokenization import Tokenizer
 from .records import Track
 
 _FORMAT = 1
+PARSED_CACHE = 50_000  # parsed Track objects kept; the raw JSON of every track stays in memory anyway
 
 
 def _tokenizer() -> Tokenizer:
@@ -39,7 +41,7 @@ class LexicalIndex:
     def __post_init__(self) -> None:
         self.row = {track_id: i for i, track_id in enumerate(self.ids)}
         self._lock = threading.Lock()
-        self._tracks: dict[int, Track] = {}
+        self._tracks: OrderedDict[int, Track] = OrderedDict()  # parsed records, most recently used last
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -59,9 +61,14 @@ class LexicalIndex:
 
     def track(self, row: int) -> Track:
         with self._lock:
-            if row not in self._tracks:
-                self._tracks[row] = Track.model_validate_json(self.records[row])
-            return self._tracks[row]
+            track = self._tracks.get(row)
+            if track is None:
+                track = self._tracks[row] = Track.model_validate_json(self.records[row])
+                if len(self._tracks) > PARSED_CACHE:
+                    self._tracks.popitem(last=False)
+            else:
+                self._tracks.move_to_end(row)
+            return track
 
     def get(self, track_id: str) -> Track | None:
         row = self.row.get(track_id)

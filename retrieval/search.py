@@ -31,6 +31,11 @@ class Filters:
     exclude_ids: frozenset[str] = frozenset()
     exclude_artists: frozenset[str] = frozenset()  # casefolded
 
+    @property
+    def active(self) -> bool:
+        return bool(self.genres or self.year_min or self.year_max or self.energy_min is not None
+                    or self.energy_max is not None or self.exclude_ids or self.exclude_artists)
+
     def admits(self, track: Track) -> bool:
         if track.id in self.exclude_ids or track.artist_key in self.exclude_artists:
             return False
@@ -84,6 +89,7 @@ class Evidence:
     named_artist: bool = False
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    outside_era: bool = False  # filled in because the asked era had too few tracks
 
 
 @dataclass(frozen=True)
@@ -146,26 +152,46 @@ def score_track(track: Track, request: Request, relevance: float) -> tuple[float
 
 def search(index: LexicalIndex, collection: Any, embedder: Embedder, request: Request, k: int = 10,
            filters: Filters | None = None, max_per_artist: int | None = 2) -> list[Hit]:
-    """The `k` best tracks for `request`; at most `max_per_artist` per artist unless the request names them."""
-    filters = (filters or Filters()).merged(request)
+    """The `k` best tracks for `request`; at most `max_per_artist` per artist unless the request names them.
+
+    An era named in the request ("90s") is a filter; if the catalog has too little from that era, the list is
+    filled with the closest tracks from other years, each marked so its `why` says so.
+    """
+    filters = filters or Filters()
+    scored = _scored(index, collection, embedder, request, k, filters.merged(request))
+    chosen = diversify(scored, k, max_per_artist, request.artists)
+    era_from_text = (request.year_min or request.year_max) and not (filters.year_min or filters.year_max)
+    if len(chosen) < k and era_from_text:
+        taken = {track.id for _, track, _ in chosen}
+        wider = [(score, track, Evidence(**{**ev.__dict__, "outside_era": True}))
+                 for score, track, ev in _scored(index, collection, embedder, request, k, filters)
+                 if track.id not in taken]
+        chosen = diversify(chosen + wider, k, max_per_artist, request.artists)
+    return [Hit(track, score, why(track, evidence, request), evidence) for score, track, evidence in chosen]
+
+
+def _scored(index: LexicalIndex, collection: Any, embedder: Embedder, request: Request, k: int,
+            filters: Filters) -> list[tuple[float, Track, Evidence]]:
+    """Candidates from both retrievers, fused and scored, best first."""
     pool = max(100, 8 * k)
     text = request.search_text()
     dense = _dense_rows(index, collection, embedder, text, pool, filters)
-    lexical = [row for row, _ in index.search(text, pool * 3) if filters.admits(index.track(row))][:pool]
-    fused = _rrf(dense, lexical)
+    if filters.active:  # over-fetch, since some lexical hits will fail the filters
+        lexical = [row for row, _ in index.search(text, pool * 3) if filters.admits(index.track(row))][:pool]
+    else:
+        lexical = [row for row, _ in index.search(text, pool)]
     best = 2.0 / (RRF_K + 1)
     dense_rank = {row: i + 1 for i, row in enumerate(dense)}
     lexical_rank = {row: i + 1 for i, row in enumerate(lexical)}
     scored = []
-    for row, rrf in fused.items():
+    for row, rrf in _rrf(dense, lexical).items():
         track = index.track(row)
         score, evidence = score_track(track, request, rrf / best)
         evidence = Evidence(**{**evidence.__dict__, "dense_rank": dense_rank.get(row),
                                "lexical_rank": lexical_rank.get(row)})
         scored.append((score, track, evidence))
     scored.sort(key=lambda item: -item[0])
-    return [Hit(track, score, why(track, evidence, request), evidence)
-            for score, track, evidence in diversify(scored, k, max_per_artist, request.artists)]
+    return scored
 
 
 def _dense_rows(index: LexicalIndex, collection: Any, embedder: Embedder, text: str, pool: int,
@@ -174,7 +200,7 @@ def _dense_rows(index: LexicalIndex, collection: Any, embedder: Embedder, text: 
     found = collection.query(query_embeddings=[vector.tolist()], n_results=min(pool, max(len(index), 1)),
                              where=filters.where(), include=[])
     rows = [index.row.get(track_id) for track_id in found["ids"][0]]
-    return [row for row in rows if row is not None and filters.admits(index.track(row))]
+    return [row for row in rows if row is not None and (not filters.active or filters.admits(index.track(row)))]
 
 
 def diversify(scored: list[tuple[float, Track, Evidence]], k: int, max_per_artist: int | None,
@@ -219,6 +245,8 @@ def why(track: Track, evidence: Evidence, request: Request) -> str:
         details.append("by an artist you named")
     if evidence.mood_words and (evidence.moods or evidence.energy_asked and track.energy is not None):
         details.append(f"fitting \u2018{_join(evidence.mood_words[:3])}\u2019")
+    if evidence.outside_era:
+        details.append("the closest match outside the era you asked for, which has too few tracks here")
     if details:
         sentence += ", " + ", ".join(details)
     elif track.description:

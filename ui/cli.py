@@ -38,8 +38,16 @@ def fail(message: str) -> None:
 
 
 @app.command()
-def setup(collection: CollectionOpt = DEFAULT_COLLECTION) -> None:
-    """Ingest the bundled demo catalog (idempotent: a second run changes nothing)."""
+def setup(
+    collection: CollectionOpt = DEFAULT_COLLECTION,
+    model: Annotated[bool, typer.Option(help="Also pull the default language model (SmolLM2).")] = True,
+) -> None:
+    """Pull the default model and ingest the bundled demo catalog (idempotent: a second run changes nothing)."""
+    if model:
+        from agent.models import pull
+
+        pulled = pull()
+        typer.echo(f"model {pulled.name}: {'pulled' if pulled.fresh else 'already pulled'} -> {pulled.path}")
     demo = Path(os.environ.get("ENCORE_DEMO_CATALOG", DEMO_CATALOG))
     catalog = Catalog(collection)
     report = catalog.ingest([demo])
@@ -83,18 +91,35 @@ def recommend(
     exclude_artist: Annotated[list[str] | None, typer.Option(help="Never these artists (repeatable).")] = None,
     exclude_id: Annotated[list[str] | None, typer.Option(help="Never these track ids (repeatable).")] = None,
     max_per_artist: Annotated[int, typer.Option(min=0, help="Cap per artist; 0 = no cap.")] = 2,
+    explain: Annotated[bool, typer.Option(help="Have the language model write each `why` from the track's facts "
+                                                 "(ENCORE_LLM_URL server, else the in-process model).")] = False,
 ) -> None:
     """Recommend tracks from the catalog, each with a one-sentence reason taken from its facts."""
     if (text is None) == (queries is None):
         fail("give either a request TEXT or --queries FILE")
+    if text is not None and not text.strip():
+        fail("the request is empty; say what you would like to hear")
     filters = Filters(tuple(g.casefold() for g in genre or ()), year_from, year_to, energy_min, energy_max,
                       frozenset(exclude_id or ()), frozenset(a.casefold() for a in exclude_artist or ()))
+    chat = None
+    if explain:
+        from agent.engines import get_chat_model
+
+        chat = get_chat_model()
+
     catalog = Catalog(collection)
     if catalog.count() == 0:
         fail(f"collection '{collection}' is empty; run `encore setup` or `encore ingest`")
 
     def run(request: str) -> list[Hit]:
-        return catalog.search(request, k=k, filters=filters, max_per_artist=max_per_artist or None)
+        hits = catalog.search(request, k=k, filters=filters, max_per_artist=max_per_artist or None)
+        if chat is not None and hits:
+            from dataclasses import replace
+
+            from agent.explain import explain as write
+
+            hits = [replace(hit, why=why) for hit, why in zip(hits, write(chat, request, hits), strict=True)]
+        return hits
 
     if queries is not None:
         if not queries.is_file():
@@ -108,8 +133,6 @@ def recommend(
                 result["error"] = "empty request"
             typer.echo(json.dumps(result, ensure_ascii=False))
         return
-    if not text.strip():
-        fail("the request is empty; say what you would like to hear")
     hits = run(text)
     if as_json:
         typer.echo(json.dumps({"query": text, "tracks": [hit.to_dict() for hit in hits]}, ensure_ascii=False))
@@ -120,6 +143,59 @@ def recommend(
         year = f" ({hit.track.year})" if hit.track.year else ""
         typer.echo(f"{rank:2}. {hit.track.title} \u2014 {hit.track.artist or 'unknown artist'}{year}")
         typer.echo(f"    {hit.why}")
+
+
+models_app = typer.Typer(help="Language models: pull the default or any Hugging Face model.", no_args_is_help=True,
+                         rich_markup_mode=None)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("pull")
+def models_pull(
+    source: Annotated[str | None, typer.Argument(help="Hub id, HF folder or .gguf file; default SmolLM2.")] = None,
+    force: Annotated[bool, typer.Option(help="Pull again even if it is already there.")] = False,
+) -> None:
+    """Put a model under $ENCORE_HOME/models as a normal Hugging Face folder, and check that it generates."""
+    from agent.models import pull
+
+    pulled = pull(source, force=force)
+    state = "pulled" if pulled.fresh else "already pulled"
+    typer.echo(f"{pulled.name}: {state} ({pulled.source}) -> {pulled.path}")
+
+
+@app.command()
+def serve(
+    adapter: Annotated[Path | None, typer.Option(help="LoRA adapter folder, served as model 'encore'.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model folder; default the pulled SmolLM2.")] = None,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    tensor_parallel_size: Annotated[int, typer.Option(help="GPUs per model replica (vLLM).")] = 1,
+    pipeline_parallel_size: Annotated[int, typer.Option(help="Pipeline stages, e.g. one per node (vLLM).")] = 1,
+    distributed_executor_backend: Annotated[str | None, typer.Option(help="'ray' for multi-node, or 'mp'.")] = None,
+    max_model_len: Annotated[int, typer.Option(help="Longest prompt + answer in tokens.")] = 2048,
+) -> None:
+    """Run a vLLM OpenAI-compatible server in the foreground, passing its log through."""
+    import subprocess
+
+    from agent.serve import ServeConfig, command, resolve_model, vllm_python, wait_healthy
+
+    config = ServeConfig(resolve_model(model), adapter.resolve() if adapter else None, host, port,
+                         tensor_parallel_size, pipeline_parallel_size, distributed_executor_backend, max_model_len)
+    python, cpu = vllm_python()
+    args, env = command(config, python, cpu)
+    typer.echo(f"encore: starting vLLM ({'CPU' if cpu else 'GPU'}): {' '.join(args[1:])}", err=True)
+    process = subprocess.Popen(args, env=env)
+    url = f"http://{host}:{port}"
+    try:
+        wait_healthy(url, process)
+        typer.echo(f"encore: ready. export ENCORE_LLM_URL={url}/v1", err=True)
+        raise typer.Exit(process.wait())
+    except KeyboardInterrupt:
+        process.terminate()
+        raise typer.Exit(process.wait(timeout=30)) from None
+    finally:
+        if process.poll() is None:
+            process.terminate()
 
 
 def main() -> None:

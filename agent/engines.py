@@ -1,0 +1,171 @@
+"""LLM engines behind one interface: every engine is a LangChain chat model (`BaseChatModel`) that streams.
+
+- `LocalChatModel`: in-process transformers (CPU or GPU) with an optional peft LoRA adapter.
+- vLLM (or any OpenAI-compatible server): `ChatOpenAI(base_url=ENCORE_LLM_URL)`, the adapter chosen by model name.
+
+`get_chat_model()` picks one: `ENCORE_LLM_URL` wins; otherwise the in-process engine with `ENCORE_MODEL`
+(default: the pulled SmolLM2) and `ENCORE_ADAPTER`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
+
+from .models import ModelError, default_model_path
+
+ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+# one generation at a time per loaded model: concurrent UI sessions queue instead of corrupting each other
+_LOADED: dict[tuple[str, str | None], tuple[Any, Any, threading.Lock]] = {}
+_LOADING = threading.Lock()
+
+
+def _load(model_path: str, adapter: str | None) -> tuple[Any, Any, threading.Lock]:
+    key = (model_path, adapter)
+    with _LOADING:
+        if key not in _LOADED:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            if not Path(model_path).exists() and "/" not in model_path:
+                raise ModelError(f"no model at {model_path}; run `encore models pull` first")
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            dtype = torch.bfloat16 if device == "cuda" else torch.float32
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(model_path)
+                model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype).to(device)
+            except OSError as error:
+                raise ModelError(f"cannot load the model {model_path}: {error}") from error
+            if adapter:
+                from peft import PeftModel
+
+                if not (Path(adapter) / "adapter_config.json").is_file():
+                    raise ModelError(f"{adapter}: not a LoRA adapter folder (no adapter_config.json)")
+                model = PeftModel.from_pretrained(model, adapter)
+            model.eval()
+            _LOADED[key] = (model, tokenizer, threading.Lock())
+        return _LOADED[key]
+
+
+class LocalChatModel(BaseChatModel):
+    """A Hugging Face causal LM run in this process, with its chat template, stop strings and token streaming."""
+
+    model_path: str
+    adapter: str | None = None
+    max_new_tokens: int = 256
+    temperature: float = 0.7
+    top_p: float = 0.9
+    _parts: tuple[Any, Any, threading.Lock] | None = PrivateAttr(default=None)
+
+    @property
+    def _llm_type(self) -> str:
+        return "encore-transformers"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "adapter": self.adapter}
+
+    def _ensure(self) -> tuple[Any, Any, threading.Lock]:
+        if self._parts is None:
+            self._parts = _load(self.model_path, self.adapter)
+        return self._parts
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        text = "".join(chunk.message.content for chunk in self._stream(messages, stop, run_manager, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        import torch
+        from transformers import TextIteratorStreamer
+
+        model, tokenizer, lock = self._ensure()
+        chat = [{"role": ROLES.get(m.type, "user"), "content": m.content} for m in messages]
+        inputs = tokenizer.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt",
+                                               return_dict=True).to(model.device)
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=120)
+        temperature = kwargs.get("temperature", self.temperature)
+        settings = {**inputs, "streamer": streamer, "max_new_tokens": kwargs.get("max_tokens", self.max_new_tokens),
+                    "do_sample": temperature > 0, "pad_token_id": tokenizer.pad_token_id or tokenizer.eos_token_id}
+        if temperature > 0:
+            settings.update(temperature=temperature, top_p=self.top_p)
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                with torch.inference_mode():
+                    model.generate(**settings)
+            except BaseException as error:  # surfaced in the caller's thread below
+                failure.append(error)
+                streamer.end()
+
+        with lock:
+            worker = threading.Thread(target=work, daemon=True)
+            worker.start()
+            yield from _until_stop(streamer, stop or [], run_manager)
+            worker.join()
+        if failure:
+            raise failure[0]
+
+
+def _until_stop(pieces: Iterator[str], stop: list[str],
+                run_manager: CallbackManagerForLLMRun | None) -> Iterator[ChatGenerationChunk]:
+    """Yield text pieces until a stop string appears; holds back only as much text as a stop could need."""
+    held = ""
+    hold = max((len(s) for s in stop), default=0)
+    for piece in pieces:
+        held += piece
+        cut = min((held.find(s) for s in stop if s in held), default=-1)
+        if cut >= 0:
+            held = held[:cut]
+            break
+        ready, held = (held[:-hold], held[-hold:]) if hold else (held, "")
+        if ready:
+            if run_manager:
+                run_manager.on_llm_new_token(ready)
+            yield ChatGenerationChunk(message=AIMessageChunk(content=ready))
+    if held:
+        if run_manager:
+            run_manager.on_llm_new_token(held)
+        yield ChatGenerationChunk(message=AIMessageChunk(content=held))
+
+
+def served_chat_model(url: str, model: str | None = None, timeout: float = 60.0,
+                      max_tokens: int = 512) -> BaseChatModel:
+    """A chat model on an OpenAI-compatible server (vLLM). `model` picks a LoRA module by name; by default the
+    `encore` adapter if the server has it, else the base model. Fails fast and clearly if nobody answers."""
+    import httpx
+    from langchain_openai import ChatOpenAI
+
+    base = url.rstrip("/")
+    base = base if base.endswith("/v1") else base + "/v1"
+    try:
+        listed = httpx.get(f"{base}/models", timeout=5.0).raise_for_status().json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise ModelError(f"cannot reach the LLM server at {base} ({type(error).__name__}); start one with "
+                         "`encore serve`, or unset ENCORE_LLM_URL to use the in-process model") from error
+    names = [m["id"] for m in listed.get("data", [])]
+    chosen = model or os.environ.get("ENCORE_LLM_MODEL") or ("encore" if "encore" in names else names[0])
+    if chosen not in names:
+        raise ModelError(f"the server at {base} has no model {chosen!r} (it has: {', '.join(names)})")
+    return ChatOpenAI(base_url=base, api_key=os.environ.get("ENCORE_LLM_API_KEY", "EMPTY"), model=chosen,
+                      timeout=timeout, max_retries=1, streaming=True, temperature=0.7, max_tokens=max_tokens)
+
+
+def get_chat_model(**overrides: Any) -> BaseChatModel:
+    """The configured engine: `ENCORE_LLM_URL` (a vLLM server) wins, else the in-process model."""
+    url = os.environ.get("ENCORE_LLM_URL")
+    if url:
+        return served_chat_model(url)
+    path = os.environ.get("ENCORE_MODEL") or str(default_model_path())
+    return LocalChatModel(model_path=path, adapter=os.environ.get("ENCORE_ADAPTER") or None, **overrides)

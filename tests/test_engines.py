@@ -1,0 +1,56 @@
+"""LLM engines: stop handling with a fake token stream (fast), and the real SmolLM2 in-process (integration)."""
+
+import threading
+
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from agent.engines import _until_stop, served_chat_model
+from agent.models import ModelError, pull
+
+
+def _text(chunks):
+    return "".join(c.message.content for c in chunks)
+
+
+def test_stop_strings_cut_the_stream_even_across_pieces():
+    pieces = ["Here is", " a song", " list\nUs", "er: more", " text"]
+    assert _text(_until_stop(iter(pieces), ["\nUser:"], None)) == "Here is a song list"
+    assert _text(_until_stop(iter(pieces), [], None)) == "".join(pieces)
+
+
+def test_corrupt_or_missing_gguf_is_one_clear_error(tmp_path):
+    junk = tmp_path / "broken.gguf"
+    junk.write_bytes(b"not a model at all")
+    with pytest.raises(ModelError, match="not a GGUF file"):
+        pull(str(junk), verify=False)
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 64)
+    with pytest.raises(ModelError, match="cannot read this GGUF file"):
+        pull(str(truncated), verify=False)
+    with pytest.raises(ModelError, match="Hugging Face hub"):
+        pull("no-such-org/no-such-model", verify=False)
+
+
+def test_unreachable_server_fails_fast_with_a_hint():
+    from tests.conftest import free_port
+
+    with pytest.raises(ModelError, match="encore serve"):
+        served_chat_model(f"http://127.0.0.1:{free_port()}/v1")
+
+
+@pytest.mark.integration
+def test_real_smollm2_streams_and_serialises_concurrent_calls(smollm2):
+    from agent.engines import LocalChatModel
+
+    chat = LocalChatModel(model_path=str(smollm2), max_new_tokens=24, temperature=0)
+    messages = [SystemMessage("You recommend music."), HumanMessage("Name a calm song.")]
+    chunks = list(chat.stream(messages))
+    assert len(chunks) > 3 and "".join(c.content for c in chunks).strip()
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(chat.invoke(messages).content)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(answers) == 2 and answers[0] == answers[1]  # greedy, one at a time: identical, not interleaved
