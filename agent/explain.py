@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from importlib import resources
 
 from langchain_core.language_models import BaseChatModel
@@ -34,7 +35,7 @@ def facts(track: Track) -> str:
 
 def first_sentence(text: str) -> str:
     text = " ".join(text.replace("\u201c", '"').replace("\u201d", '"').split()).strip(' "')
-    match = re.match(r"(.+?[.!?])(\s|$)", text)
+    match = re.match(r"(.+?[.!?])[\"')\]]*(\s|$)", text)
     return (match.group(1) if match else text).strip()
 
 
@@ -50,3 +51,8 @@ def explain(chat: BaseChatModel, request: str, hits: list[Hit], workers: int = 4
 
     with ThreadPoolExecutor(max_workers=workers) as pool:  # a server batches these; in-process they queue
         return list(pool.map(one, hits))
+
+
+def explained(chat: BaseChatModel, request: str, hits: list[Hit]) -> list[Hit]:
+    """The same hits, each `why` rewritten by the model."""
+    return [replace(hit, why=why) for hit, why in zip(hits, explain(chat, request, hits), strict=True)]

@@ -115,7 +115,7 @@ class Track(BaseModel):
         if self.moods:
             parts.append("Mood: " + ", ".join(self.moods) + ".")
         if self.energy is not None:
-            parts.append(f"Energy: {energy_word(self.energy)}.")
+            parts.append(f"Energy: {ENERGY_WORDS[energy_level(self.energy)]}.")
         if self.description:
             parts.append(self.description)
         if self.lyrics:
@@ -141,13 +141,11 @@ class Track(BaseModel):
         return cls.model_validate_json(meta["record"])
 
 
-def energy_word(energy: float) -> str:
-    if energy < 0.25:
-        return "very low, calm"
-    if energy < 0.45:
-        return "low, relaxed"
-    if energy < 0.65:
-        return "medium"
-    if energy < 0.82:
-        return "high, lively"
-    return "very high, intense"
+ENERGY_LEVELS = ((0.25, "very low"), (0.45, "low"), (0.65, "medium"), (0.82, "high"), (1.01, "very high"))
+ENERGY_WORDS = {"very low": "very low, calm", "low": "low, relaxed", "medium": "medium",
+                "high": "high, lively", "very high": "very high, intense"}
+
+
+def energy_level(energy: float) -> str:
+    """'very low' .. 'very high': the one scale used in documents and explanations."""
+    return next(name for bound, name in ENERGY_LEVELS if energy < bound)

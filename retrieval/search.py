@@ -5,13 +5,13 @@ mood model, filters and artist diversity. Every hit carries the evidence behind 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .embed import Embedder
 from .lexical import LexicalIndex
 from .query import Request
-from .records import Track
+from .records import Track, energy_level
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the head of each list
 WEIGHTS = {"relevance": 0.40, "mood": 0.22, "energy": 0.16, "valence": 0.10, "genre": 0.22,
@@ -39,7 +39,7 @@ class Filters:
     def admits(self, track: Track) -> bool:
         if track.id in self.exclude_ids or track.artist_key in self.exclude_artists:
             return False
-        if self.genres and not ({track.genre, *track.tags} & set(self.genres)):
+        if self.genres and not (style_words(track) & set(self.genres)):
             return False
         if (self.year_min or self.year_max) and track.year is None:
             return False
@@ -163,7 +163,7 @@ def search(index: LexicalIndex, collection: Any, embedder: Embedder, request: Re
     era_from_text = (request.year_min or request.year_max) and not (filters.year_min or filters.year_max)
     if len(chosen) < k and era_from_text:
         taken = {track.id for _, track, _ in chosen}
-        wider = [(score, track, Evidence(**{**ev.__dict__, "outside_era": True}))
+        wider = [(score, track, replace(ev, outside_era=True))
                  for score, track, ev in _scored(index, collection, embedder, request, k, filters)
                  if track.id not in taken]
         chosen = diversify(chosen + wider, k, max_per_artist, request.artists)
@@ -187,8 +187,7 @@ def _scored(index: LexicalIndex, collection: Any, embedder: Embedder, request: R
     for row, rrf in _rrf(dense, lexical).items():
         track = index.track(row)
         score, evidence = score_track(track, request, rrf / best)
-        evidence = Evidence(**{**evidence.__dict__, "dense_rank": dense_rank.get(row),
-                               "lexical_rank": lexical_rank.get(row)})
+        evidence = replace(evidence, dense_rank=dense_rank.get(row), lexical_rank=lexical_rank.get(row))
         scored.append((score, track, evidence))
     scored.sort(key=lambda item: -item[0])
     return scored
@@ -227,7 +226,7 @@ def diversify(scored: list[tuple[float, Track, Evidence]], k: int, max_per_artis
 
 def why(track: Track, evidence: Evidence, request: Request) -> str:
     """One sentence, built only from the track's own fields and the words of the request they matched."""
-    energy = _energy_phrase(track.energy) if track.energy is not None else None
+    energy = f"{energy_level(track.energy).replace('medium', 'mid')}-energy" if track.energy is not None else None
     kind = " ".join(x for x in (energy, track.genre or (track.tags[0] if track.tags else None)) if x) or "a"
     subject = f"\u201c{track.title}\u201d" + (f" by {track.artist}" if track.artist else "")
     article = "an" if kind[:1] in "aeiou" else "a"
@@ -252,18 +251,6 @@ def why(track: Track, evidence: Evidence, request: Request) -> str:
     elif track.description:
         sentence += f" whose description is closest to your request: {_snippet(track.description)}"
     return sentence.rstrip(" .") + "."
-
-
-def _energy_phrase(energy: float) -> str:
-    if energy < 0.25:
-        return "very low-energy"
-    if energy < 0.45:
-        return "low-energy"
-    if energy < 0.65:
-        return "mid-energy"
-    if energy < 0.82:
-        return "high-energy"
-    return "very high-energy"
 
 
 def _join(words: Iterable[str]) -> str:

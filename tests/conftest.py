@@ -84,6 +84,22 @@ def smollm2(tmp_path_factory) -> Path:
     return first.path
 
 
+@pytest.fixture(scope="session")
+def lora_adapter(smollm2, tmp_path_factory):
+    """A small LoRA adapter with random (non-zero) weights, so it visibly changes what the model says."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    base = AutoModelForCausalLM.from_pretrained(str(smollm2), dtype=torch.float32)
+    config = LoraConfig(r=8, lora_alpha=32, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    model = get_peft_model(base, config)
+    out = tmp_path_factory.mktemp("adapter")
+    model.save_pretrained(str(out))
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

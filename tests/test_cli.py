@@ -79,6 +79,8 @@ def test_ingest_with_nothing_good_exits_non_zero(tmp_path, capsys):
     (["recommend"], "encore: error: give either a request TEXT or --queries FILE"),
     (["recommend", "jazz", "--collection", "nothing-here"], "encore: error: no collection 'nothing-here'"),
     (["recommend", "jazz", "--collection", "Bad Name!"], "encore: error: bad collection name 'Bad Name!'"),
+    (["recommend", "jazz", "--year-from", "2000", "--year-to", "1990"], "encore: error: --year-from 2000 is after"),
+    (["recommend", "--queries", "/no/such/list.txt"], "encore: error: /no/such/list.txt: no such file"),
 ])
 def test_user_mistakes_are_one_line(args, message, capsys):
     code, out, err = run_cli(args, capsys)

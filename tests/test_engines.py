@@ -3,9 +3,11 @@
 import threading
 
 import pytest
+from langchain_core.language_models import FakeListChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.engines import _until_stop, served_chat_model
+from agent.explain import explain, facts
 from agent.models import ModelError, pull
 
 
@@ -54,3 +56,25 @@ def test_real_smollm2_streams_and_serialises_concurrent_calls(smollm2):
     for thread in threads:
         thread.join(timeout=120)
     assert len(answers) == 2 and answers[0] == answers[1]  # greedy, one at a time: identical, not interleaved
+
+
+def test_explain_keeps_one_sentence_and_falls_back_when_the_model_says_nothing():
+    from retrieval import Hit, Track
+
+    hits = [Hit(Track(id=str(i), title=f"Song {i}", artist="A", energy=0.2, moods=["calm"]), 1.0, f"grounded {i}.")
+            for i in range(3)]
+    chat = FakeListChatModel(responses=['"Song 0 is calm and slow." Extra sentence. More.', "", "It is gentle."])
+    whys = explain(chat, "something calm", hits, workers=1)
+    assert whys == ["Song 0 is calm and slow.", "grounded 1.", "It is gentle."]
+    assert "moods: calm" in facts(hits[0].track) and "energy (0-1): 0.2" in facts(hits[0].track)
+
+
+@pytest.mark.integration
+def test_a_lora_adapter_changes_what_the_in_process_model_says(smollm2, lora_adapter):
+    from agent.engines import LocalChatModel
+
+    messages = [HumanMessage("Describe a calm jazz song in one sentence.")]
+    base = LocalChatModel(model_path=str(smollm2), max_new_tokens=20, temperature=0).invoke(messages).content
+    adapted = LocalChatModel(model_path=str(smollm2), adapter=str(lora_adapter), max_new_tokens=20,
+                             temperature=0).invoke(messages).content
+    assert base.strip() and adapted.strip() and base != adapted

@@ -99,6 +99,12 @@ def recommend(
         fail("give either a request TEXT or --queries FILE")
     if text is not None and not text.strip():
         fail("the request is empty; say what you would like to hear")
+    if queries is not None and not queries.is_file():
+        fail(f"{queries}: no such file")
+    if year_from and year_to and year_from > year_to:
+        fail(f"--year-from {year_from} is after --year-to {year_to}")
+    if energy_min is not None and energy_max is not None and energy_min > energy_max:
+        fail(f"--energy-min {energy_min} is above --energy-max {energy_max}")
     filters = Filters(tuple(g.casefold() for g in genre or ()), year_from, year_to, energy_min, energy_max,
                       frozenset(exclude_id or ()), frozenset(a.casefold() for a in exclude_artist or ()))
     chat = None
@@ -113,17 +119,13 @@ def recommend(
 
     def run(request: str) -> list[Hit]:
         hits = catalog.search(request, k=k, filters=filters, max_per_artist=max_per_artist or None)
-        if chat is not None and hits:
-            from dataclasses import replace
+        if chat is not None:
+            from agent.explain import explained
 
-            from agent.explain import explain as write
-
-            hits = [replace(hit, why=why) for hit, why in zip(hits, write(chat, request, hits), strict=True)]
+            hits = explained(chat, request, hits)
         return hits
 
     if queries is not None:
-        if not queries.is_file():
-            fail(f"{queries}: no such file")
         for line in queries.read_text(encoding="utf-8", errors="replace").splitlines():
             request = line.strip()
             result: dict = {"query": request, "tracks": []}
