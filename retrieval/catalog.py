@@ -66,9 +66,8 @@ class Catalog:
         """Upsert every good row of every source; bad rows are reported and skipped. Safe to re-run after a
         crash: rows already stored unchanged are skipped without re-embedding."""
         paths = list(paths)
-        for path in paths:
-            if not path.exists():
-                raise CatalogError(f"{path}: no such file or folder")
+        for path in paths:  # read each source's first row now: a wrong file fails before anything is touched
+            next(iter(read_source(path, fmt)), None)
         if reset:
             self.drop()
         collection = self._open(create=True)

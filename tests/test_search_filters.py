@@ -77,6 +77,16 @@ def test_reingest_is_idempotent_and_skips_unchanged(small, tmp_path):
     assert small.get("alpha-0").title == "Alpha Rain Song Zero"
 
 
+def test_reset_with_a_wrong_file_keeps_what_is_stored(small, tmp_path):
+    from retrieval import CatalogError
+
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("name,singer\nx,y\n")
+    with pytest.raises(CatalogError, match="missing column"):
+        small.ingest([wrong], reset=True, progress=False)
+    assert small.count() == 15
+
+
 def test_reset_rebuilds(small, tmp_path):
     only = tmp_path / "one.jsonl"
     only.write_text(Track(id="solo", title="Solo").model_dump_json() + "\n")
