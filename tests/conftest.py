@@ -128,12 +128,17 @@ def chroma_server(tmp_path):
                 time.sleep(0.3)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
+
+
+def stop(process: subprocess.Popen, grace: float = 30) -> None:
+    """Terminate a server the tests started; kill it if it does not go within `grace` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:

@@ -6,7 +6,7 @@ import subprocess
 import httpx
 import pytest
 
-from tests.conftest import free_port, run_cli
+from tests.conftest import free_port, run_cli, stop
 
 pytestmark = pytest.mark.integration
 
@@ -28,11 +28,7 @@ def vllm_url(smollm2, lora_adapter, tmp_path_factory):
         wait_healthy(url, process, timeout=600)
         yield url + "/v1"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 
