@@ -173,6 +173,22 @@ class Catalog:
             raise CatalogError("k must be at least 1")
         return search(self.index(), self._open(), self.embedder, request, k, filters, max_per_artist)
 
+    def vectors(self, ids: list[str]) -> dict[str, list[float]]:
+        """The stored embeddings of `ids` (those that exist)."""
+        if not ids:
+            return {}
+        found = self._open().get(ids=list(dict.fromkeys(ids)), include=["embeddings"])
+        return {i: list(map(float, v)) for i, v in zip(found["ids"], found["embeddings"], strict=True)}
+
+    def near(self, vector: list[float], k: int = 10, filters: Filters | None = None) -> list[tuple[Track, float]]:
+        """Tracks whose embedding is closest to `vector` (cosine similarity), best first, within `filters`."""
+        filters = filters or Filters()
+        index = self.index()
+        found = self._open().query(query_embeddings=[vector], n_results=max(1, min(k, len(index))),
+                                   where=filters.where(), include=["distances"])
+        pairs = [(index.get(i), 1.0 - d) for i, d in zip(found["ids"][0], found["distances"][0], strict=True)]
+        return [(t, s) for t, s in pairs if t is not None and filters.admits(t)]
+
     def _open(self, create: bool = False):
         if self._collection is None or create:
             self._collection = self.store.collection(self.name, create=create)

@@ -19,6 +19,7 @@ import Stemmer
 from bm25s.tokenization import Tokenizer
 
 from .records import Track
+from .text import phrase_key
 
 _FORMAT = 1
 PARSED_CACHE = 50_000  # parsed Track objects kept; the raw JSON of every track stays in memory anyway
@@ -73,6 +74,14 @@ class LexicalIndex:
     def get(self, track_id: str) -> Track | None:
         row = self.row.get(track_id)
         return None if row is None else self.track(row)
+
+    def titles(self) -> dict[str, list[str]]:
+        """Normalised title -> track ids, for recognising titles a listener names."""
+        out: dict[str, list[str]] = {}
+        for row in range(len(self.ids)):
+            record = json.loads(self.records[row])
+            out.setdefault(phrase_key(record["title"]), []).append(record["id"])
+        return out
 
     def search(self, text: str, k: int) -> list[tuple[int, float]]:
         """(row, score) of the best `k` tracks by BM25; empty when no query word is in the index."""

@@ -200,6 +200,9 @@ def serve(
             process.terminate()
 
 
+from . import evaluate, talk  # noqa: E402,F401  (they add their commands to `app`)
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,225 @@
+"""The conversation graph (LangGraph): understand -> retrieve -> rank -> respond -> verify, one path for every
+model. Session state (taste, the last list, the conversation) is checkpointed in SQLite under `$ENCORE_HOME`, so
+`encore chat --session ID` resumes where it left off.
+
+    from agent import Agent
+    agent = Agent()                       # demo collection, the configured chat model
+    result = agent.say("rainy evening jazz", session="s1", on_text=print)
+    result.tracks                         # the picks, every one from the catalog
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import END, START, StateGraph
+
+from retrieval import Catalog, Hit
+from retrieval.config import DEFAULT_COLLECTION, encore_home
+
+from .reply import Replies
+from .taste import Taste, candidates, rank
+from .understand import TitleMatcher, Turn, read_turn
+
+DEFAULT_N = 6
+
+
+class ChatState(TypedDict, total=False):
+    message: str
+    taste: dict[str, Any]
+    turn: dict[str, Any]  # intent, n, refs, notes
+    candidates: list[dict[str, Any]]
+    picks: list[dict[str, Any]]
+    reply: str
+    extra: dict[str, Any]
+    turns: int
+
+
+@dataclass
+class Result:
+    reply: str
+    tracks: list[dict[str, Any]]
+    session: str
+    intent: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"reply": self.reply, "tracks": self.tracks, "session": self.session}
+        if self.extra:
+            data.update(self.extra)
+        return data
+
+
+def sessions_path() -> Path:
+    return encore_home() / "sessions.sqlite"
+
+
+class Agent:
+    """Encore's front door for conversation: `say()` runs one turn of a session through the graph."""
+
+    def __init__(self, catalog: Catalog | None = None, chat: BaseChatModel | None = None,
+                 collection: str = DEFAULT_COLLECTION, checkpoint: Path | None = None):
+        self.catalog = catalog or Catalog(collection)
+        self._chat = chat
+        self.replies = Replies(self.catalog, self.chat)
+        path = checkpoint or sessions_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self.graph = self._build().compile(checkpointer=SqliteSaver(self._db))
+        self._titles: tuple[Any, TitleMatcher] | None = None
+        self._local = threading.local()
+
+    def chat(self) -> BaseChatModel:
+        if self._chat is None:
+            from .engines import get_chat_model
+
+            self._chat = get_chat_model()
+        return self._chat
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- the graph -------------------------------------------------------------------------------------------
+
+    def _build(self) -> StateGraph:
+        graph = StateGraph(ChatState)
+        graph.add_node("understand", self._understand)
+        graph.add_node("retrieve", self._retrieve)
+        graph.add_node("rank", self._rank)
+        graph.add_node("respond", self._respond)
+        graph.add_node("verify", self._verify)
+        graph.add_edge(START, "understand")
+        graph.add_conditional_edges("understand", self._needs_tracks, {True: "retrieve", False: "respond"})
+        graph.add_edge("retrieve", "rank")
+        graph.add_edge("rank", "respond")
+        graph.add_edge("respond", "verify")
+        graph.add_edge("verify", END)
+        return graph
+
+    def _understand(self, state: ChatState) -> dict[str, Any]:
+        taste = Taste.model_validate(state.get("taste") or {})
+        index = self.catalog.index()
+        turn = read_turn(state.get("message", ""), self._artist_matcher(), self._title_matcher(index),
+                         len(taste.shown))
+        taste.apply(turn, self.catalog)
+        return {"taste": taste.model_dump(), "turn": _turn_dict(turn, taste), "extra": {},
+                "turns": state.get("turns", 0) + 1}
+
+    def _needs_tracks(self, state: ChatState) -> bool:
+        turn = state["turn"]
+        if turn["intent"] in ("recommend", "refine", "feedback"):
+            return True
+        # "make this a playlist" reuses the list on screen; "a playlist of 90s hip-hop" searches first
+        return turn["intent"] == "playlist" and (turn["has_content"] or not state["taste"].get("shown"))
+
+    def _retrieve(self, state: ChatState) -> dict[str, Any]:
+        taste = Taste.model_validate(state["taste"])
+        turn = state["turn"]
+        request = self.catalog.read(turn["search"]) if turn["search"] else None
+        return {"candidates": candidates(self.catalog, taste, request)}
+
+    def _rank(self, state: ChatState) -> dict[str, Any]:
+        taste = Taste.model_validate(state["taste"])
+        turn = state["turn"]
+        hits = rank(self.catalog, taste, state["candidates"], turn["n"], turn["named"])
+        taste.shown = [h.track.id for h in hits]
+        taste.history += [i for i in taste.shown if i not in taste.history]
+        return {"picks": [_hit_dict(h) for h in hits], "taste": taste.model_dump()}
+
+    def _respond(self, state: ChatState) -> dict[str, Any]:
+        on_text = getattr(self._local, "on_text", None)
+        return self.replies.write(state, on_text)
+
+    def _verify(self, state: ChatState) -> dict[str, Any]:
+        """Last check on the whole reply: every track returned exists; every sentence names only allowed music."""
+        index = self.catalog.index()
+        picks = [p for p in state.get("picks", []) if index.get(p["id"]) is not None]
+        return {"picks": picks, "reply": self.replies.verify(state.get("reply", ""), state)}
+
+    # --- running a turn --------------------------------------------------------------------------------------
+
+    def say(self, message: str, session: str | None = None, on_text: Callable[[str], None] | None = None) -> Result:
+        session = session or new_session_id()
+        self._local.on_text = on_text
+        try:
+            state = self.graph.invoke({"message": message}, {"configurable": {"thread_id": session}})
+        finally:
+            self._local.on_text = None
+        return Result(state.get("reply", ""), state.get("picks", []) if state["turn"]["shows_tracks"] else [],
+                      session, state["turn"]["intent"], state.get("extra") or {})
+
+    def playlist(self, text: str, n: int = 12) -> dict[str, Any]:
+        """A one-off playlist (no session): {"title", "description", "tracks"}."""
+        from . import respond
+        from .verify import Verifier
+
+        index = self.catalog.index()
+        turn = read_turn(text, self._artist_matcher(), self._title_matcher(index))
+        taste = Taste()
+        taste.apply(turn, self.catalog)
+        request = self.catalog.read(turn.request.text) if turn.request and turn.has_content else None
+        hits = rank(self.catalog, taste, candidates(self.catalog, taste, request), n,
+                    list(turn.request.artists if turn.request else ()) + list(turn.like_artists))
+        if not hits:
+            return {"title": "", "description": "Nothing in the catalog fits that request.", "tracks": []}
+        verifier = Verifier([h.track for h in hits], self._artist_matcher(), tuple(turn.like_artists))
+        title, description = respond.playlist(self.chat(), text, hits, verifier)
+        return {"title": title, "description": description, "tracks": [_hit_dict(h) for h in hits]}
+
+    def review(self, track_id: str) -> dict[str, Any]:
+        """{"track", "review"}: a review of one catalog track; CatalogError when there is no such track."""
+        track = self.catalog.get(track_id)
+        return {"track": track.model_dump(exclude_none=True), "review": self.replies.review(track)}
+
+    def taste(self, session: str) -> Taste:
+        state = self.graph.get_state({"configurable": {"thread_id": session}}).values
+        return Taste.model_validate(state.get("taste") or {})
+
+    def exists(self, session: str) -> bool:
+        return bool(self.graph.get_state({"configurable": {"thread_id": session}}).values)
+
+    def _artist_matcher(self):
+        self.catalog.read("")  # builds the catalog's artist matcher once per index
+        return self.catalog._artists[1] if self.catalog._artists else None
+
+    def _title_matcher(self, index) -> TitleMatcher:
+        if self._titles is None or self._titles[0] is not index:
+            self._titles = (index, TitleMatcher(index.titles()))
+        return self._titles[1]
+
+
+def new_session_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _turn_dict(turn: Turn, taste: Taste) -> dict[str, Any]:
+    intent = turn.intent
+    search = ""
+    if intent == "recommend" and turn.new_topic or intent == "playlist" and turn.has_content:
+        search = turn.request.text if turn.request else ""
+    elif intent in ("refine", "feedback", "playlist"):
+        search = taste.topic
+    default_n = 12 if intent == "playlist" else DEFAULT_N
+    return {"intent": intent, "n": turn.n or default_n, "refs": list(turn.refs), "notes": list(taste.notes),
+            "search": search, "has_content": turn.has_content, "text": turn.text,
+            "named": list(turn.request.artists if turn.request else ()) + list(turn.like_artists),
+            "seed_titles": list(turn.seed_titles),
+            "shows_tracks": intent in ("recommend", "refine", "feedback", "playlist")}
+
+
+def _hit_dict(hit: Hit) -> dict[str, Any]:
+    data = hit.to_dict()
+    ev = hit.evidence
+    data["evidence"] = {k: v for k, v in {"moods": list(ev.moods), "mood_words": list(ev.mood_words),
+                                          "genres": list(ev.genres), "named_artist": ev.named_artist,
+                                          "dense_rank": ev.dense_rank, "lexical_rank": ev.lexical_rank,
+                                          "outside_era": ev.outside_era}.items() if v}
+    return data

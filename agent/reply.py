@@ -1,0 +1,283 @@
+"""The respond and verify steps of a turn: what Encore says for each intent, and the final check of the whole
+reply. Track lists are rendered from the catalog; the model writes only the connecting prose.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from retrieval import Catalog, Hit, Track
+from retrieval.config import encore_home
+from retrieval.search import Evidence, why
+
+from . import respond
+from .taste import Taste
+from .verify import Verifier, split_sentences
+
+OnText = Callable[[str], None] | None
+HELP = ("Tell me how you feel or what you are doing (\u201crainy evening\u201d, "
+        "\u201c90s hip-hop for a road trip\u201d, \u201csomething like Bon Iver but less sleepy\u201d) and I will "
+        "pick songs from the catalog. Then refine: \u201cfaster\u201d, \u201conly before 2000\u201d, "
+        "\u201cno more ballads\u201d, \u201cmore like #2\u201d, \u201cI don't like Coldplay\u201d, "
+        "\U0001F44D 2 / \U0001F44E 3. Ask \u201cwhy #1?\u201d, \u201cwrite a review of #3\u201d or "
+        "\u201cmake this a playlist\u201d.")
+EMPTY = "Your message was empty. " + HELP
+FIXED = ("help", "empty", "greeting")  # Encore's own words, not the model's: nothing to verify
+
+
+class Replies:
+    def __init__(self, catalog: Catalog, chat: Callable[[], BaseChatModel]):
+        self.catalog = catalog
+        self.chat = chat
+
+    def write(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
+        intent = state["turn"]["intent"]
+        handler = {"playlist": self._playlist, "review": self._review, "explain": self._explain,
+                   "greeting": self._greeting, "help": self._fixed(HELP), "empty": self._fixed(EMPTY)}.get(
+            intent, self._recommend)
+        return handler(state, on_text)
+
+    # --- intents ---------------------------------------------------------------------------------------------
+
+    def _recommend(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
+        hits = self._hits(state.get("picks", []))
+        taste = Taste.model_validate(state["taste"])
+        if not hits:
+            text = self._nothing(taste)
+            _emit(on_text, text)
+            return {"reply": text}
+        verifier = self._verifier(hits, state)
+        intro = respond.introduce(self.chat(), state["turn"]["text"], hits, state["turn"]["notes"], verifier,
+                                  on_text)
+        listing = self._listing(hits, verifier)
+        _emit(on_text, "\n\n" + listing)
+        return {"reply": f"{intro}\n\n{listing}"}
+
+    def _playlist(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
+        taste = Taste.model_validate(state["taste"])
+        picks = state.get("picks") if state["turn"]["has_content"] or not taste.shown else None
+        if picks is None:  # "make this a playlist": the list on screen
+            index = self.catalog.index()
+            hits = [Hit(t, 1.0, why(t, Evidence(), self.catalog.read(taste.topic))) for t in
+                    (index.get(i) for i in taste.shown) if t]
+            picks = [{**h.to_dict(), "evidence": {}} for h in hits]
+        hits = self._hits(picks)
+        if not hits:
+            text = self._nothing(taste)
+            _emit(on_text, text)
+            return {"reply": text, "picks": []}
+        verifier = self._verifier(hits, state)
+        request = state["turn"]["text"] if state["turn"]["has_content"] else taste.topic
+        title, description = respond.playlist(self.chat(), request or "a playlist", hits, verifier)
+        listing = self._listing(hits, verifier)
+        text = f"{title}\n{description}\n\n{listing}"
+        _emit(on_text, text)
+        return {"reply": text, "picks": picks, "extra": {"title": title, "description": description}}
+
+    def _review(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
+        track = self._target(state)
+        if track is None:
+            text = "Which track should I review? Say \u201creview #2\u201d after a list, or name a title in quotes."
+            _emit(on_text, text)
+            return {"reply": text}
+        text = self.review(track)
+        _emit(on_text, text)
+        return {"reply": text, "extra": {"review": text, "track": track.model_dump(exclude_none=True)}}
+
+    def review(self, track: Track) -> str:
+        vector = self.catalog.vectors([track.id]).get(track.id)
+        related = [t for t, _ in self.catalog.near(vector, 6)] if vector else []
+        related = [t for t in related if t.id != track.id and t.artist_key != track.artist_key][:3]
+        verifier = Verifier([track, *related], self._artists())
+        return respond.review(self.chat(), track, comments_for(track.id), verifier, related)
+
+    def _explain(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
+        taste = Taste.model_validate(state["taste"])
+        index = self.catalog.index()
+        refs = state["turn"]["refs"] or list(range(1, len(taste.shown) + 1))
+        lines = []
+        for position in refs:
+            if position > len(taste.shown):
+                continue
+            track = index.get(taste.shown[position - 1])
+            if track is not None:
+                lines.append(f"#{position} \u201c{track.title}\u201d" + (f" by {track.artist}" if track.artist else "")
+                             + ": " + explain_track(track, taste, self.catalog))
+        if not lines:
+            text = "I have not picked anything yet in this session. Tell me what you would like to hear."
+        else:
+            text = "\n".join(lines) + "\n" + _constraints(taste, self.catalog)
+        _emit(on_text, text)
+        return {"reply": text.strip()}
+
+    def _greeting(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
+        words = state["turn"]["text"].casefold()
+        text = ("You're welcome! Ask for more whenever you like." if "thank" in words or "谢" in words
+                else "Hi, I'm Encore. " + HELP)
+        _emit(on_text, text)
+        return {"reply": text}
+
+    def _fixed(self, text: str):
+        def handler(state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
+            _emit(on_text, text)
+            return {"reply": text}
+
+        return handler
+
+    # --- verification ----------------------------------------------------------------------------------------
+
+    def verify(self, text: str, state: dict[str, Any]) -> str:
+        """Fixed texts (help, greetings) pass as they are. Otherwise drop any sentence that names music outside what this turn may name (picks, the reviewed or explained
+        tracks, the session's liked tracks); list lines that fail fall back to title and artist only."""
+        if state["turn"]["intent"] in FIXED:
+            return text
+        allowed = self._hits(state.get("picks", []))
+        tracks = [h.track for h in allowed]
+        index = self.catalog.index()
+        taste = state.get("taste") or {}
+        tracks += [t for t in (index.get(i) for i in [*taste.get("shown", []), *taste.get("liked", []),
+                                                      *taste.get("seeds", [])]) if t]
+        extra = state.get("extra") or {}
+        if extra.get("track"):
+            tracks.append(Track.model_validate(extra["track"]))
+        verifier = Verifier(tracks, self._artists(), tuple(state["turn"].get("named", [])))
+        lines = []
+        listed = {i + 1: h.track for i, h in enumerate(allowed)}
+        for line in text.split("\n"):
+            if m := re.match(r"(\d{1,2})\. ", line):  # a list line is one unit, whatever its abbreviations
+                track = listed.get(int(m.group(1)))
+                ok = verifier.sentence_ok(line[m.end():])
+                lines.append(line if ok or track is None else f"{m.group(1)}. {_plain(track)}")
+                continue
+            kept = [s for s in split_sentences(line) if verifier.sentence_ok(s)]
+            if kept or not line.strip():
+                lines.append(" ".join(kept))
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+
+    def _hits(self, picks: list[dict[str, Any]]) -> list[Hit]:
+        index = self.catalog.index()
+        hits = []
+        for p in picks:
+            track = index.get(p["id"])
+            if track is not None:
+                hits.append(Hit(track, p.get("score", 0.0), p.get("why", "")))
+        return hits
+
+    def _listing(self, hits: list[Hit], verifier: Verifier) -> str:
+        lines = []
+        for i, hit in enumerate(hits, 1):
+            sentence = hit.why if verifier.sentence_ok(hit.why) and "\n" not in hit.why else _plain(hit.track)
+            lines.append(f"{i}. {sentence}")
+        return "\n".join(lines)
+
+    def _verifier(self, hits: list[Hit], state: dict[str, Any]) -> Verifier:
+        """What this reply may name: its picks, and the session's seeds and liked tracks it compares them to."""
+        taste = state.get("taste") or {}
+        index = self.catalog.index()
+        related = [t for t in (index.get(i) for i in [*taste.get("seeds", []), *taste.get("liked", [])]) if t]
+        return Verifier([h.track for h in hits] + related, self._artists(), tuple(state["turn"].get("named", [])))
+
+    def _artists(self):
+        self.catalog.read("")
+        return self.catalog._artists[1] if self.catalog._artists else None
+
+    def _target(self, state: dict[str, Any]) -> Track | None:
+        taste = Taste.model_validate(state["taste"])
+        index = self.catalog.index()
+        turn = state["turn"]
+        if turn["refs"] and turn["refs"][0] <= len(taste.shown):
+            return index.get(taste.shown[turn["refs"][0] - 1])
+        if turn["seed_titles"]:
+            return index.get(turn["seed_titles"][0])
+        return None
+
+    def _nothing(self, taste: Taste) -> str:
+        rules = _constraints(taste, self.catalog)
+        return ("Nothing in the catalog fits all of that. " + (rules + " " if rules else "")
+                + "Try loosening a constraint or asking for something else.")
+
+
+def explain_track(track: Track, taste: Taste, catalog: Catalog) -> str:
+    """The evidence behind one pick: matched mood words and genres, era and energy limits, liked seeds."""
+    request = catalog.read(taste.topic) if taste.topic else None
+    parts = []
+    if request is not None:
+        moods = [m for m in request.mood.moods if m in track.moods]
+        if moods:
+            parts.append(f"its moods ({', '.join(moods)}) match what you asked for"
+                         + (f" (\u2018{', '.join(request.mood.phrases[:3])}\u2019)" if request.mood.phrases else ""))
+        genres = [g for g in request.genres if g in {track.genre, *track.tags}]
+        if genres:
+            parts.append(f"it is {', '.join(genres)}, as you asked")
+        if track.artist_key in request.artists:
+            parts.append("it is by an artist you named")
+    if track.energy is not None and (taste.energy_min is not None or taste.energy_max is not None):
+        parts.append(f"its energy ({track.energy:.2f}) is within the limit you set")
+    if track.year and (taste.year_min or taste.year_max):
+        parts.append(f"it is from {track.year}, inside the era you asked for")
+    index = catalog.index()
+    seeds = [index.get(i) for i in [*taste.seeds, *taste.liked[-5:]]]
+    seeds = [s for s in seeds if s]
+    if seeds:
+        parts.append("it sounds close to " + ", ".join(f"\u201c{s.title}\u201d" for s in seeds[:3]) + " (your seeds)")
+    if not parts:
+        parts.append("its description is among the closest to your words in the catalog")
+    facts = ", ".join(x for x in (track.genre, str(track.year) if track.year else None,
+                                  ", ".join(track.moods[:3])) if x)
+    return "; ".join(parts) + (f". Facts: {facts}." if facts else ".")
+
+
+def comments_for(track_id: str) -> list[str]:
+    """Listener comments about a track: `$ENCORE_HOME/comments.jsonl` and the bundled demo corpus."""
+    return _comments().get(track_id, [])
+
+
+@lru_cache(maxsize=1)
+def _comments() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in (encore_home() / "comments.jsonl", Path(__file__).resolve().parent.parent / "data" / "demo"
+                 / "comments.jsonl"):
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                row = json.loads(line)
+                found.setdefault(str(row["track_id"]), []).append(str(row["text"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # a bad line in an optional side file costs only that comment
+    return found
+
+
+def _constraints(taste: Taste, catalog: Catalog) -> str:
+    rules = []
+    if taste.year_min or taste.year_max:
+        rules.append(f"years {taste.year_min or '…'}\u2013{taste.year_max or '…'}")
+    if taste.energy_min is not None:
+        rules.append(f"energy at least {taste.energy_min:.2f}")
+    if taste.energy_max is not None:
+        rules.append(f"energy at most {taste.energy_max:.2f}")
+    names = catalog.index().artists
+    rules += [f"no {names.get(a, a)}" for a in taste.excluded_artists]
+    rules += [f"no {w}s" for w in taste.blocked]
+    if taste.disliked:
+        rules.append(f"{len(taste.disliked)} disliked track{'s' if len(taste.disliked) > 1 else ''} left out")
+    return ("Your settings: " + "; ".join(rules) + ".") if rules else ""
+
+
+def _plain(track: Track) -> str:
+    return f"\u201c{track.title}\u201d" + (f" by {track.artist}" if track.artist else "") + (
+        f" ({track.year})" if track.year else "") + "."
+
+
+def _emit(on_text: OnText, text: str) -> None:
+    if on_text and text:
+        on_text(text)

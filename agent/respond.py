@@ -1,0 +1,227 @@
+"""What the model writes: the short introduction to a list of picks (streamed, verified a sentence at a time),
+playlist titles and descriptions, and reviews. Everything is written from the retrieved facts only; the verifier
+removes any sentence that names music outside them, and grounded sentences built from the catalog's own fields
+fill in when the model says too little.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from retrieval import Hit, Track
+from retrieval.query import ArtistMatcher
+from retrieval.records import ENERGY_WORDS, energy_level
+
+from .explain import facts, prompt
+from .verify import SentenceStream, Verifier, split_sentences
+
+REVIEW_WORDS = (120, 250)
+OnText = Callable[[str], None]
+
+
+def pick_lines(hits: list[Hit]) -> str:
+    lines = []
+    for i, hit in enumerate(hits, 1):
+        t = hit.track
+        bits = [x for x in (t.genre, str(t.year) if t.year else None, ", ".join(t.moods[:3])) if x]
+        lines.append(f"{i}. \"{t.title}\" by {t.artist or 'unknown artist'} ({'; '.join(bits)})")
+    return "\n".join(lines)
+
+
+def stream_verified(chat: BaseChatModel, messages: list, verifier: Verifier, on_text: OnText | None,
+                    max_tokens: int) -> SentenceStream:
+    """Stream the model's answer through the verifier; each kept sentence goes to `on_text` as soon as it ends."""
+    stream = SentenceStream(verifier)
+    first = True
+    for chunk in chat.stream(messages, max_tokens=max_tokens):
+        for sentence in stream.feed(str(chunk.content)):
+            if on_text:
+                on_text(("" if first else " ") + sentence)
+            first = False
+    for sentence in stream.close():
+        if on_text:
+            on_text(("" if first else " ") + sentence)
+        first = False
+    return stream
+
+
+def introduce(chat: BaseChatModel, message: str, hits: list[Hit], notes: list[str], verifier: Verifier,
+              on_text: OnText | None = None) -> str:
+    """One or two sentences introducing the picks; a grounded sentence when the model offers nothing usable."""
+    user = prompt("chat_user.txt").format(message=_clip(message, 400),
+                                          notes=f"Understood: {', '.join(notes)}." if notes else "",
+                                          picks=pick_lines(hits[:5]))
+    stream = stream_verified(chat, [SystemMessage(prompt("chat_system.txt")), HumanMessage(user)], verifier,
+                             on_text, max_tokens=56)
+    text = " ".join(split_sentences(stream.text)[:2])
+    if not text:
+        text = grounded_intro(hits, notes)
+        if on_text:
+            on_text(text)
+    return text
+
+
+def grounded_intro(hits: list[Hit], notes: list[str]) -> str:
+    moods = _common([m for h in hits for m in h.track.moods])
+    genres = _common([h.track.genre for h in hits if h.track.genre])
+    kind = " and ".join(x for x in (", ".join(moods[:2]), ", ".join(genres[:2])) if x)
+    head = f"Here are {len(hits)} picks" + (f", mostly {kind}" if kind else "")
+    return head + (f" ({'; '.join(notes)})" if notes else "") + "."
+
+
+def playlist(chat: BaseChatModel, request: str, hits: list[Hit], verifier: Verifier) -> tuple[str, str]:
+    """(title, description): the model's words, verified, with grounded sentences so there are two to four."""
+    system = SystemMessage(prompt("playlist_system.txt"))
+    picks = pick_lines(hits)
+    raw_title = str(chat.invoke([system, HumanMessage(prompt("playlist_title.txt").format(
+        request=_clip(request, 300), picks=picks))], max_tokens=16).content)
+    title = _title(raw_title, verifier) or _fallback_title(request, hits)
+    answer = str(chat.invoke([system, HumanMessage(prompt("playlist_user.txt").format(
+        request=_clip(request, 300), picks=picks))], max_tokens=110).content)
+    sentences = _unique(split_sentences(verifier.check(answer).text))[:2]
+    sentences = [s for s in sentences if len(s.split()) >= 4]
+    sentences += grounded_playlist(hits)[: max(0, 4 - len(sentences))]
+    return title, " ".join(sentences[:4])
+
+
+def grounded_playlist(hits: list[Hit]) -> list[str]:
+    if not hits:
+        return ["This playlist is empty: nothing in the catalog matched."]
+    first, last = hits[0].track, hits[-1].track
+    out = [f"It opens with \u201c{first.title}\u201d" + (f" by {first.artist}" if first.artist else "")
+           + (f" and closes with \u201c{last.title}\u201d" + (f" by {last.artist}" if last.artist else "")
+              if len(hits) > 1 else "") + "."]
+    genres, moods = _common([h.track.genre for h in hits if h.track.genre]), _common(
+        [m for h in hits for m in h.track.moods])
+    years = sorted(h.track.year for h in hits if h.track.year)
+    detail = f"{len(hits)} tracks"
+    if genres:
+        detail += f" of {', '.join(genres[:3])}"
+    if years:
+        detail += f" from {years[0]} to {years[-1]}" if years[0] != years[-1] else f" from {years[0]}"
+    if moods:
+        detail += f", mostly {' and '.join(moods[:2])}"
+    return [*out, detail[0].upper() + detail[1:] + "."]
+
+
+def review(chat: BaseChatModel, track: Track, comments: list[str], verifier: Verifier,
+           related: list[Track] = ()) -> str:
+    """A 120-250-word review from the track's facts (and comments/lyrics when known), verified. When the model
+    stops short it is asked to go on once; grounded sentences from the facts and the catalog's nearest tracks
+    complete it if it is still short."""
+    context = ""
+    if comments:
+        context += "Listener comments:\n" + "\n".join(f"- {_clip(c, 300)}" for c in comments[:3]) + "\n"
+    if track.lyrics:
+        context += f"Lyrics (opening): {_clip(track.lyrics, 300)}\n"
+    messages = [SystemMessage(prompt("review_system.txt")), HumanMessage(
+        prompt("review_user.txt").format(facts=facts(track), context=context, title=track.title))]
+    answer = _tidy(str(chat.invoke(messages, max_tokens=360).content))
+    sentences = _review_sentences(answer, verifier)
+    if _words(sentences) < REVIEW_WORDS[0]:
+        messages += [AIMessage(answer), HumanMessage(prompt("review_more.txt").format(title=track.title))]
+        more = _tidy(str(chat.invoke(messages, max_tokens=200).content))
+        sentences = _unique(sentences + _review_sentences(more, verifier))
+    if _words(sentences) < REVIEW_WORDS[0]:
+        sentences += [s for s in grounded_review(track, related) if s not in sentences]
+    return _fit_words(sentences, REVIEW_WORDS[1])
+
+
+def _review_sentences(text: str, verifier: Verifier) -> list[str]:
+    return _unique(s for s in split_sentences(verifier.check(text).text) if len(s.split()) >= 3)
+
+
+def _words(sentences: list[str]) -> int:
+    return sum(len(s.split()) for s in sentences)
+
+
+def grounded_review(track: Track, related: list[Track] = ()) -> list[str]:
+    """Sentences from the track's own fields, used when the model writes too little."""
+    who = f"\u201c{track.title}\u201d" + (f" by {track.artist}" if track.artist else "")
+    out = []
+    style = ", ".join(x for x in (track.genre, *track.tags[:3]) if x)
+    out.append(f"{who} is a {style or 'catalog'} track" + (f" released in {track.year}" if track.year else "")
+               + (f" on {track.album}" if track.album else "") + ".")
+    if track.description:
+        out += split_sentences(track.description)
+    if track.moods:
+        moods = track.moods[0] if len(track.moods) == 1 else ", ".join(track.moods[:-1]) + " and " + track.moods[-1]
+        out.append(f"Its mood is {moods}.")
+    if track.energy is not None:
+        out.append(f"The energy is {ENERGY_WORDS[energy_level(track.energy)]}"
+                   + (f", at about {round(track.tempo_bpm)} beats per minute" if track.tempo_bpm else "") + ".")
+    if track.valence is not None:
+        out.append("It leans " + ("bright and positive" if track.valence > 0.6 else "dark and downcast"
+                                  if track.valence < 0.35 else "bittersweet, neither sunny nor gloomy") + ".")
+    if track.duration_s:
+        out.append(f"It runs {int(track.duration_s // 60)}:{int(track.duration_s % 60):02d}.")
+    out.append(f"Put it on when you want {('something ' + track.moods[0]) if track.moods else 'it'}"
+               + (f" and you like {track.genre}" if track.genre else "") + ".")
+    if related:
+        names = [f"\u201c{t.title}\u201d" + (f" by {t.artist}" if t.artist else "") for t in related[:3]]
+        out.append("Its closest neighbours in the catalog are " + ", ".join(names[:-1])
+                   + (" and " if len(names) > 1 else "") + names[-1] + ".")
+    return out
+
+
+def verifier_for(tracks: list[Track], artists: ArtistMatcher | None = None,
+                 extra_artists: tuple[str, ...] = ()) -> Verifier:
+    return Verifier(tracks, artists, extra_artists)
+
+
+def _title(raw: str, verifier: Verifier) -> str:
+    line = next((x for x in raw.splitlines() if x.strip()), "")
+    line = re.sub(r"^(title\s*:\s*|#+\s*)", "", line.strip(), flags=re.I).strip(" \"'*“”")
+    words = line.split()
+    if not 1 <= len(words) <= 8 or not verifier.sentence_ok(line):
+        return ""
+    return line.rstrip(".")
+
+
+def _fallback_title(request: str, hits: list[Hit]) -> str:
+    words = [w for w in re.findall(r"[^\W\d_]+", request) if len(w) > 2][:4]
+    if words:
+        return " ".join(w.capitalize() for w in words)
+    genres = _common([h.track.genre for h in hits if h.track.genre])
+    return (genres[0].title() if genres else "Encore") + " Mix"
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"(?m)^\s*(#+|\*\*|paragraph \d+:?)\s*", "", text)
+    return text.replace("**", "")
+
+
+def _unique(sentences) -> list[str]:
+    seen, out = set(), []
+    for s in sentences:
+        key = re.sub(r"\W+", " ", s.casefold()).strip()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def _fit_words(sentences: list[str], limit: int) -> str:
+    out, count = [], 0
+    for s in sentences:
+        n = len(s.split())
+        if count + n > limit:
+            break
+        out.append(s)
+        count += n
+    return " ".join(out)
+
+
+def _common(items: list[str]) -> list[str]:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item] = counts.get(item, 0) + 1
+    return [k for k, _ in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "\u2026"

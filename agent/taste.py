@@ -1,0 +1,211 @@
+"""A session's taste: what the person liked, disliked, ruled out and is currently asking for, and how it turns into
+the next picks. Stored in the LangGraph checkpoint (as plain JSON) so a resumed session keeps it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, replace
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from retrieval import Catalog, Filters, Hit, Request, Track
+from retrieval.search import RRF_K, Evidence, diversify, style_words, why
+
+from .understand import Turn
+
+POOL = 60
+SEED_WEIGHT = 1.2  # a liked or referenced track says more about taste than loose words
+
+
+class Taste(BaseModel):
+    liked: list[str] = Field(default_factory=list)
+    disliked: list[str] = Field(default_factory=list)
+    excluded_artists: list[str] = Field(default_factory=list)  # casefolded
+    blocked: list[str] = Field(default_factory=list)  # style words kept out ("ballad")
+    seeds: list[str] = Field(default_factory=list)  # tracks the current topic is "more like"
+    seed_artists: list[str] = Field(default_factory=list)  # "something like Bon Iver"
+    topic: str = ""  # the words of the current request
+    year_min: int | None = None
+    year_max: int | None = None
+    energy_min: float | None = None
+    energy_max: float | None = None
+    shown: list[str] = Field(default_factory=list)  # the last list, in order (for "#2")
+    history: list[str] = Field(default_factory=list)  # everything shown this session
+    notes: list[str] = Field(default_factory=list)  # what the last turn understood, for explanations
+
+    def apply(self, turn: Turn, catalog: Catalog) -> None:
+        """Fold one understood message into the taste."""
+        notes: list[str] = []
+        by_position = {i + 1: track_id for i, track_id in enumerate(self.shown)}
+        for position in turn.liked:
+            if track_id := by_position.get(position):
+                _add(self.liked, track_id)
+                _drop(self.disliked, track_id)
+                notes.append(f"you liked #{position}")
+        for position in turn.disliked:
+            if track_id := by_position.get(position):
+                _add(self.disliked, track_id)
+                _drop(self.liked, track_id)
+                notes.append(f"you disliked #{position}")
+        for artist in turn.exclude_artists:
+            _add(self.excluded_artists, artist)
+            notes.append(f"no {catalog.index().artists.get(artist, artist)}")
+        for word in turn.block_words:
+            _add(self.blocked, word)
+            notes.append(f"no {word}s")
+        if turn.intent in ("recommend", "playlist") and turn.new_topic:
+            self._new_topic(turn)
+        elif turn.request and turn.intent in ("refine", "recommend") and turn.has_content:
+            self.topic = f"{self.topic} {turn.request.text}".strip()
+        refs = [by_position[p] for p in turn.refs if p in by_position]
+        if turn.intent == "refine" and refs:
+            self.seeds = refs
+            notes.append("more like " + ", ".join(f"#{p}" for p in turn.refs if p in by_position))
+        if turn.seed_titles:
+            self.seeds = list(turn.seed_titles)
+        if turn.like_artists:
+            self.seed_artists = list(turn.like_artists)
+        if turn.year_min or turn.year_max:
+            self.year_min, self.year_max = turn.year_min, turn.year_max
+            notes.append(_era_note(turn.year_min, turn.year_max))
+        if turn.energy_shift:
+            anchor = _seed_ids(catalog, self) if turn.new_topic else self.shown
+            self._shift_energy(turn.energy_shift, catalog, anchor)
+            notes.append("faster" if turn.energy_shift > 0 else "calmer")
+        self.notes = notes
+
+    def _new_topic(self, turn: Turn) -> None:
+        self.topic = turn.request.text
+        self.seeds, self.seed_artists = [], []
+        self.year_min, self.year_max = turn.year_min, turn.year_max
+        self.energy_min = self.energy_max = None
+
+    def _shift_energy(self, shift: float, catalog: Catalog, anchor_ids: list[str]) -> None:
+        """"Faster"/"calmer": a floor or ceiling just past the mean energy of the list on screen (or the seeds)."""
+        energies = [t.energy for t in (catalog.index().get(i) for i in anchor_ids) if t and t.energy is not None]
+        anchor = float(np.mean(energies)) if energies else 0.5
+        if shift > 0:
+            self.energy_min, self.energy_max = min(0.9, anchor + 0.1), None
+        else:
+            self.energy_min, self.energy_max = None, max(0.1, anchor - 0.1)
+
+    def filters(self) -> Filters:
+        return Filters(year_min=self.year_min, year_max=self.year_max, energy_min=self.energy_min,
+                       energy_max=self.energy_max, exclude_ids=frozenset(self.disliked),
+                       exclude_artists=frozenset(self.excluded_artists))
+
+    def admits(self, track: Track) -> bool:
+        """Beyond the filters: no blocked style word in the track's genre, tags, moods or title."""
+        if not self.blocked:
+            return True
+        words = " ".join([*style_words(track), *track.moods, track.title.casefold()])
+        return not any(re.search(rf"\b{re.escape(b)}", words) for b in self.blocked)
+
+
+def candidates(catalog: Catalog, taste: Taste, request: Request | None, fresh: bool = True) -> list[dict[str, Any]]:
+    """Retrieve: text matches and neighbours of the seeds (liked and referenced tracks), as plain records.
+
+    `fresh` leaves out tracks already shown this session (a refinement should bring new music)."""
+    filters = taste.filters()
+    if fresh:
+        filters = replace(filters, exclude_ids=filters.exclude_ids | frozenset(taste.history) | frozenset(taste.liked))
+    if request is None and not (taste.seeds or taste.seed_artists or taste.liked):
+        request = catalog.read(taste.topic or "popular songs")
+    out: list[dict[str, Any]] = []
+    if request is not None and request.text:
+        hits = catalog.search(request, k=POOL, filters=filters, max_per_artist=None)
+        out += [_record(h, "text", rank, 1.0) for rank, h in enumerate(hits)]
+    seeds = _seed_ids(catalog, taste)
+    if seeds:
+        hits = _neighbours(catalog, seeds, filters, request or Request(text=""))
+        out += [_record(h, "seeds", rank, SEED_WEIGHT) for rank, h in enumerate(hits)]
+    return out
+
+
+def rank(catalog: Catalog, taste: Taste, found: list[dict[str, Any]], n: int, named: list[str]) -> list[Hit]:
+    """Fuse the candidate lists by weighted reciprocal rank, apply the taste (blocked styles, artists of disliked
+    tracks ranked down) and artist diversity (at most two per artist unless named)."""
+    index = catalog.index()
+    fused: dict[str, float] = {}
+    first: dict[str, dict[str, Any]] = {}
+    for record in found:
+        track = index.get(record["id"])
+        if track is None or not taste.admits(track):
+            continue
+        fused[record["id"]] = fused.get(record["id"], 0.0) + record["weight"] / (RRF_K + record["rank"] + 1)
+        if record["id"] not in first or record["source"] == "seeds":  # "close to #2" is the reason asked for
+            first[record["id"]] = record
+    disliked_artists = {t.artist_key for t in (index.get(i) for i in taste.disliked) if t}
+    scored = []
+    for track_id, score in fused.items():
+        track = index.get(track_id)
+        if track.artist_key in disliked_artists:
+            score *= 0.7
+        scored.append((score, track, _evidence(first[track_id]["evidence"])))
+    scored.sort(key=lambda s: -s[0])
+    chosen = diversify(scored, n, 2, tuple(named) + tuple(taste.seed_artists))
+    best = 2 * SEED_WEIGHT / (RRF_K + 1)
+    return [Hit(track, min(1.0, score / best), first[track.id]["why"], evidence) for score, track, evidence in chosen]
+
+
+def _record(hit: Hit, source: str, rank: int, weight: float) -> dict[str, Any]:
+    return {"id": hit.track.id, "why": hit.why, "source": source, "rank": rank, "weight": weight,
+            "evidence": asdict(hit.evidence)}
+
+
+def _evidence(data: dict[str, Any]) -> Evidence:
+    return Evidence(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def _seed_ids(catalog: Catalog, taste: Taste) -> list[str]:
+    seeds = list(taste.seeds) + [i for i in taste.liked if i not in taste.seeds][-5:]
+    if taste.seed_artists:
+        index = catalog.index()
+        for artist in taste.seed_artists:
+            seeds += [h.track.id for h in catalog.search(catalog.read(index.artists.get(artist, artist)), k=5,
+                                                         max_per_artist=None) if h.track.artist_key == artist][:3]
+    return list(dict.fromkeys(seeds))
+
+
+def _neighbours(catalog: Catalog, seeds: list[str], filters: Filters, request: Request) -> list[Hit]:
+    vectors = catalog.vectors(seeds)
+    if not vectors:
+        return []
+    centroid = np.mean(np.array(list(vectors.values())), axis=0)
+    centroid = (centroid / (np.linalg.norm(centroid) or 1.0)).tolist()
+    index = catalog.index()
+    names = {i: index.get(i) for i in seeds}
+    near = [(t, s) for t, s in catalog.near(centroid, POOL + len(seeds), filters) if t.id not in vectors]
+    own = catalog.vectors([t.id for t, _ in near]) if len(vectors) > 1 else {}
+    era = (request.year_min, request.year_max) if request.year_min or request.year_max else None
+    out = []
+    for track, similarity in near:
+        closest = seeds[0]
+        if own.get(track.id):
+            closest = max(vectors, key=lambda i: float(np.dot(vectors[i], own[track.id])))
+        seed = names.get(closest)
+        evidence = Evidence(era_asked=era)
+        sentence = why(track, evidence, request).rstrip(".")
+        if seed:
+            sentence += f", close to \u201c{seed.title}\u201d" + (f" by {seed.artist}" if seed.artist else "")
+        out.append(Hit(track, similarity, sentence + ".", evidence))
+    return out
+
+
+def _era_note(low: int | None, high: int | None) -> str:
+    if low and high:
+        return f"{low}-{high}"
+    return f"before {high + 1}" if high else f"after {low - 1}"
+
+
+def _add(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _drop(items: list[str], item: str) -> None:
+    if item in items:
+        items.remove(item)

@@ -1,0 +1,264 @@
+"""Understanding one chat turn without the LLM: what the person wants (intent), what they refer to ("#2", "the
+second one"), and how they refine the picks ("faster", "only before 2000", "no more ballads", "I don't like
+Coldplay", thumbs up/down). Mood, genre, era and artists come from `retrieval.read_request`; titles come from the
+catalog. Rules and the packaged lexicon always work, whatever the model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retrieval import Request, read_request
+from retrieval.query import ArtistMatcher
+from retrieval.text import phrase_key
+
+MAX_CHARS = 2000  # longer messages are read from their start; the embedder sees 256 tokens anyway
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+            "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8,
+            "9th": 9, "10th": 10}
+COUNT_WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+               "twelve": 12, "fifteen": 15, "twenty": 20}
+EMOJI_WORDS = {"😢": "sad", "😭": "sad", "💔": "heartbroken", "😊": "happy", "😀": "happy", "😄": "happy",
+               "🥳": "party", "🎉": "party", "🔥": "energetic", "💪": "workout", "🏃": "running", "😴": "sleep",
+               "🌧": "rainy", "☔": "rainy", "❤": "romantic", "😍": "romantic", "🌙": "late night", "☀": "sunny",
+               "😌": "relaxed", "😡": "angry", "🎸": "rock", "🎷": "jazz", "🎻": "classical", "🎹": "piano",
+               "🤘": "metal", "💃": "dance", "🕺": "dance", "🚗": "road trip", "📚": "studying", "🧘": "meditation"}
+FASTER = ("faster", "more upbeat", "more energy", "more energetic", "livelier", "harder", "louder", "less sleepy",
+          "less slow", "less mellow", "less chill", "pick up the pace", "speed it up", "more intense", "heavier",
+          "更快", "更嗨", "更有活力")
+SLOWER = ("slower", "calmer", "softer", "quieter", "more chill", "more mellow", "less energy", "less intense",
+          "more relaxed", "gentler", "slow it down", "tone it down", "less upbeat", "mellower", "更慢", "安静一点")
+LIKE_WORDS = r"(?:like|love|liked|loved|enjoy|enjoyed|dig|great|perfect|nice|good|keep)"
+DISLIKE_WORDS = r"(?:dislike|hate|hated|skip|remove|drop|not|don't like|do not like|didn't like|bad|meh|boring)"
+GREETINGS = {"hi", "hello", "hey", "yo", "hola", "thanks", "thank you", "thx", "ok", "okay", "cool", "bye",
+             "good morning", "good evening", "你好", "谢谢"}
+EXCLUSION = (r"(?:don't|do not|didn't|never|can't stand|cannot stand|hate|dislike|no more|not|without|except|"
+             r"skip|no|less|enough)\s+(?:like\s+|love\s+|want\s+|any\s+|more\s+|of\s+|songs by\s+|music by\s+)*"
+             r"(.{2,60}?)(?=[,.!?;]|\s+(?:but|and|please|anymore|any more)\b|$)")
+BLOCK = (r"\b(?:no more|no|not|without|less|skip the|enough)\s+([a-z][a-z&' -]{2,20}?)s?"
+         r"(?=[,.!?;]|\s+(?:please|anymore|any more|but|and|or)\b|$)")
+HELP = re.compile(r"^\s*(help|\?|what can you do|how does this work)\s*\??\s*$", re.I)
+
+
+@dataclass
+class Turn:
+    """What one message asks for. Positions (`refs`, `liked`, `disliked`) are 1-based into the last list shown."""
+
+    text: str
+    intent: str = "recommend"  # recommend | refine | playlist | review | explain | feedback | greeting | help | empty
+    request: Request | None = None
+    refs: tuple[int, ...] = ()
+    liked: tuple[int, ...] = ()
+    disliked: tuple[int, ...] = ()
+    seed_titles: tuple[str, ...] = ()  # track ids named by title ("more like Hallelujah")
+    like_artists: tuple[str, ...] = ()  # casefolded: "something like Bon Iver"
+    exclude_artists: tuple[str, ...] = ()  # casefolded: "I don't like Coldplay"
+    block_words: tuple[str, ...] = ()  # "no more ballads" -> ("ballad",)
+    energy_shift: float = 0.0
+    year_min: int | None = None
+    year_max: int | None = None
+    n: int | None = None
+    has_content: bool = False  # says what to play (mood, genre, artist, title, own words), not only how to change it
+    new_topic: bool = False  # enough of its own to replace the current request
+
+
+class TitleMatcher:
+    """Finds catalog titles a message names: quoted anywhere, or after "like"/"review"/"similar to"."""
+
+    CONTEXT = re.compile(r"(?:like|similar to|review(?: of)?|about|as|than|pick|picked|choose|chose)\s+(.+)$", re.I)
+
+    def __init__(self, titles: dict[str, list[str]]):
+        self.titles = titles  # phrase_key(title) -> track ids
+
+    def find(self, text: str) -> tuple[str, ...]:
+        spans = re.findall(r"[\"“”‘’']([^\"“”‘’']{2,80})[\"“”‘’']", text)
+        for m in self.CONTEXT.finditer(text):
+            tail = re.split(r"\s+(?:but|and|with|by|from|only|except)\s+|[,.!?;]", m.group(1))[0]
+            words = tail.split()
+            spans += [" ".join(words[:n]) for n in range(min(len(words), 8), 0, -1)]
+        found: list[str] = []
+        for span in spans:
+            key = phrase_key(span)
+            if key in self.titles and (len(key) > 3 or span[:1].isupper()):
+                found += [i for i in self.titles[key] if i not in found]
+                if found:
+                    break
+        return tuple(found[:3])
+
+
+def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatcher | None = None,
+              shown: int = 0) -> Turn:
+    """Understand `text`; `shown` is how many tracks the last answer listed (for "#2", "the last one")."""
+    raw = (text or "").strip()[:MAX_CHARS]
+    turn = Turn(text=raw)
+    if not raw:
+        turn.intent = "empty"
+        return turn
+    plain = _emoji_words(raw)
+    lowered = plain.casefold()
+    turn.request = read_request(plain, artists)
+    turn.refs = _refs(lowered, shown)
+    turn.liked, turn.disliked = _feedback(raw, lowered, shown)
+    turn.exclude_artists = _excluded_artists(plain, lowered, artists)
+    turn.like_artists = _like_artists(lowered, turn.request.artists, turn.exclude_artists)
+    if turn.exclude_artists:
+        turn.request = _without_artists(turn.request, turn.exclude_artists)
+    turn.seed_titles = titles.find(plain) if titles else ()
+    turn.block_words = _blocked(lowered)
+    turn.energy_shift = 0.2 * (_any(lowered, FASTER) - _any(lowered, SLOWER))
+    turn.year_min, turn.year_max = turn.request.year_min, turn.request.year_max
+    turn.n = _count(lowered)
+    core = read_request(_strip_modifiers(plain), artists)
+    turn.has_content = bool(core.mood.moods or core.genres or core.artists or core.instrumental
+                            or _content_words(core.text) or turn.seed_titles or turn.like_artists)
+    turn.new_topic = bool(core.mood.moods or core.genres or core.artists or turn.seed_titles or turn.like_artists
+                          or len(_content_words(core.text)) >= 2)
+    turn.intent = _intent(turn, lowered)
+    return turn
+
+
+def _strip_modifiers(text: str) -> str:
+    """The message without its refinements (faster, eras, exclusions, references), to see what is left."""
+    out = text
+    for phrase in sorted(FASTER + SLOWER, key=len, reverse=True):
+        out = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", out, flags=re.I)
+    out = re.sub(r"\b(?:only|just)?\s*(?:before|after|since|until|pre-?|post-?|from|older than|newer than)\s*"
+                 r"(?:19|20)\d\d\b", " ", out, flags=re.I)
+    out = re.sub(EXCLUSION, " ", out, flags=re.I)
+    out = re.sub(BLOCK, " ", out, flags=re.I)
+    out = re.sub(r"(?:#|\bno\.?\s*|\bnumber\s+|\btrack\s+|\bsong\s+)\d{1,2}\b|[👍👎]|(?<![\w-])[+-]\s*\d{1,2}\b", " ",
+                 out, flags=re.I)
+    out = re.sub(r"\b(?:the\s+)?(?:" + "|".join(ORDINALS) + r"|last)\b(?:\s+(?:one|song|track|pick))?", " ", out,
+                 flags=re.I)
+    return " ".join(out.split())
+
+
+def _intent(turn: Turn, lowered: str) -> str:
+    words = re.sub(r"[^\w\s']", " ", lowered).split()
+    if HELP.match(lowered):
+        return "help"
+    if re.search(r"\b(review|write (?:a |me )?(?:review|critique))\b|评论|乐评", lowered):
+        return "review"
+    if re.match(r"\s*(why\b|explain\b|how come\b|what made you)", lowered) or "为什么" in lowered:
+        return "explain"
+    if re.search(r"\bplaylist\b|\bmake (?:this|it|that) (?:a|into a) (?:list|mix)\b|歌单", lowered):
+        return "playlist"
+    modifiers = bool(turn.energy_shift or turn.block_words or turn.exclude_artists or turn.year_min or turn.year_max
+                     or (turn.refs and re.search(r"\b(more|like|similar)\b", lowered)))
+    if (turn.liked or turn.disliked) and not turn.new_topic:
+        return "feedback"
+    if not turn.has_content and " ".join(words) in GREETINGS | {""}:
+        return "greeting"
+    if modifiers and not turn.new_topic:
+        return "refine"
+    return "recommend"
+
+
+STOP = set("""a an the and or but to of for in on at by with from into about as is are was were be been it its this
+that these those i me my we our you your he she they them some any more less no not only just very really please
+can could would should will want need give play find show me song songs track tracks music something anything one
+ones again now then than also like make get let have has had do does did so too much many other else stuff thing
+things kind sort before after since until only more less faster slower calmer don't dont isn't no more playlist
+list mix review write why explain pick picks picked this that""".split())
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[^\W\d_]{3,}", text.casefold()) if w not in STOP and w not in _MODIFIER_WORDS]
+
+
+_MODIFIER_WORDS = {w for phrase in FASTER + SLOWER for w in phrase.split()} | {
+    "ballads", "ballad", "dislike", "hate", "skip", "remove", "drop", "second", "third", "first", "last", "fourth",
+    "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "number", "sad", "happy", "older", "newer", "recent",
+    "stuff", "tunes", "vocals", "anymore", "same", "similar", "okay", "cool", "thanks", "great", "love"}
+
+
+def _emoji_words(text: str) -> str:
+    extra = [word for emoji, word in EMOJI_WORDS.items() if emoji in text]
+    return f"{text} {' '.join(dict.fromkeys(extra))}" if extra else text
+
+
+def _refs(lowered: str, shown: int) -> tuple[int, ...]:
+    found: list[int] = []
+    for m in re.finditer(r"(?:#|\bno\.?\s*|\bnumber\s+|\btrack\s+|\bsong\s+|\bpick\s+)(\d{1,2})\b", lowered):
+        found.append(int(m.group(1)))
+    for word, n in ORDINALS.items():
+        if re.search(rf"\b(?:the\s+)?{word}\b(?:\s+(?:one|song|track|pick))?", lowered):
+            found.append(n)
+    if re.search(r"\b(?:the\s+)?last\s+(?:one|song|track|pick)\b", lowered) and shown:
+        found.append(shown)
+    if m := re.search(r"第\s*([一二三四五六七八九十\d])\s*[首个]", lowered):
+        found.append("一二三四五六七八九十".find(m.group(1)) + 1 if not m.group(1).isdigit() else int(m.group(1)))
+    return tuple(n for n in dict.fromkeys(found) if 1 <= n <= max(shown, 1) or not shown)
+
+
+def _feedback(raw: str, lowered: str, shown: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Thumbs up/down: "👍 2", "+2", "-3", "👎 #3", "I love the second one", "hate #4", "not #5"."""
+    liked: list[int] = []
+    disliked: list[int] = []
+    ref = r"(?:#|number\s+|track\s+|song\s+)?(\d{1,2}|" + "|".join(ORDINALS) + r")(?:\s+one)?"
+    for m in re.finditer(r"(👍|\+)\s*" + ref, raw):
+        liked.append(_position(m.group(2)))
+    for m in re.finditer(r"(👎|(?<![\w-])-)\s*" + ref, raw):
+        disliked.append(_position(m.group(2)))
+    for m in re.finditer(rf"\b{DISLIKE_WORDS}\s+(?:the\s+)?{ref}", lowered):
+        disliked.append(_position(m.group(1)))
+    for m in re.finditer(rf"\b{LIKE_WORDS}\s+(?:the\s+)?{ref}", lowered):
+        position = _position(m.group(1))
+        if position not in disliked and not re.search(r"(?:more|something|songs?|tracks?)\s+like\s*$",
+                                                      lowered[:m.start() + 5]):
+            liked.append(position)
+    valid = range(1, (shown or 10) + 1)
+    return (tuple(dict.fromkeys(p for p in liked if p in valid and p not in disliked)),
+            tuple(dict.fromkeys(p for p in disliked if p in valid)))
+
+
+def _position(word: str) -> int:
+    return int(word) if word.isdigit() else ORDINALS.get(word, 0)
+
+
+def _excluded_artists(text: str, lowered: str, artists: ArtistMatcher | None) -> tuple[str, ...]:
+    if not artists:
+        return ()
+    found: list[str] = []
+    for m in re.finditer(EXCLUSION, text, flags=re.I):
+        found += [a for a in artists.find(m.group(1)) if a not in found]
+    return tuple(found)
+
+
+def _like_artists(lowered: str, named: tuple[str, ...], excluded: tuple[str, ...]) -> tuple[str, ...]:
+    if not re.search(r"\b(like|similar to|sounds like|in the style of|in the vein of|fans? of|à la|类似|像)\b",
+                     lowered):
+        return ()
+    return tuple(a for a in named if a not in excluded)
+
+
+def _without_artists(request: Request, excluded: tuple[str, ...]) -> Request:
+    from dataclasses import replace
+
+    return replace(request, artists=tuple(a for a in request.artists if a not in excluded))
+
+
+def _blocked(lowered: str) -> tuple[str, ...]:
+    """Style words to keep out: "no more ballads", "no rap", "without vocals" is handled as instrumental."""
+    found = []
+    for m in re.finditer(BLOCK, lowered):
+        word = m.group(1).strip()
+        if (word in STOP or word in {"vocal", "lyric", "singing", "word"} or word.split()[0] in STOP
+                or word in _MODIFIER_WORDS or f"less {word}" in FASTER + SLOWER):
+            continue
+        found.append(word)
+    return tuple(dict.fromkeys(found))
+
+
+def _any(lowered: str, phrases: tuple[str, ...]) -> int:
+    return int(any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", lowered) for p in phrases))
+
+
+def _count(lowered: str) -> int | None:
+    m = re.search(r"\b(\d{1,2}|" + "|".join(COUNT_WORDS) + r")\s+(?:more\s+)?(?:songs|tracks|picks|tunes|ones)\b",
+                  lowered)
+    if not m:
+        return None
+    n = int(m.group(1)) if m.group(1).isdigit() else COUNT_WORDS[m.group(1)]
+    return max(3, min(n, 25))

@@ -1,0 +1,98 @@
+"""The verifier: every song or artist the model names must be one Encore can show. Sentences that name anything
+else (an invented song, an artist outside the picks, an instruction smuggled into a catalog description) are
+dropped; what remains is returned with a count of what was removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retrieval import Track
+from retrieval.query import ArtistMatcher
+from retrieval.text import phrase_key
+
+QUOTED = re.compile(r"[\"“«]([^\"“”«»]{2,80})[\"”»]")
+BY_ARTIST = re.compile(r"\bby\s+((?:the\s+)?[A-Z][\w'&.\-]*(?:\s+(?:&\s+)?[A-Z][\w'&.\-]*){0,4})")
+SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+
+
+@dataclass
+class Verdict:
+    text: str
+    dropped: list[str]
+
+
+class Verifier:
+    """Checks free text against the tracks a reply may name (`allowed`) and the whole catalog's artists."""
+
+    def __init__(self, allowed: list[Track], catalog_artists: ArtistMatcher | None = None,
+                 extra_artists: tuple[str, ...] = ()):
+        self.titles = {phrase_key(t.title) for t in allowed}
+        self.artists = {phrase_key(t.artist) for t in allowed if t.artist} | {phrase_key(a) for a in extra_artists}
+        self.catalog_artists = catalog_artists
+
+    def sentence_ok(self, sentence: str) -> bool:
+        for title in QUOTED.findall(sentence):
+            if phrase_key(title) not in self.titles and phrase_key(title) not in self.artists:
+                return False
+        for artist in BY_ARTIST.findall(sentence):
+            if not self._known_artist(artist):
+                return False
+        if self.catalog_artists:
+            for key in self.catalog_artists.find(sentence):
+                if phrase_key(key) not in self.artists:
+                    return False
+        return True
+
+    def _known_artist(self, name: str) -> bool:
+        key = phrase_key(name)
+        return any(key == a or key.startswith(a + " ") or a.startswith(key + " ") for a in self.artists)
+
+    def check(self, text: str) -> Verdict:
+        kept, dropped = [], []
+        for sentence in split_sentences(text):
+            (kept if self.sentence_ok(sentence) else dropped).append(sentence)
+        return Verdict(" ".join(kept).strip(), dropped)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE.split(text or "") if s and s.strip()]
+
+
+class SentenceStream:
+    """Feeds streamed tokens through the verifier a sentence at a time, so nothing unverified reaches the screen."""
+
+    def __init__(self, verifier: Verifier):
+        self.verifier = verifier
+        self.buffer = ""
+        self.kept: list[str] = []
+        self.dropped: list[str] = []
+
+    def feed(self, token: str) -> list[str]:
+        self.buffer += token
+        parts = SENTENCE.split(self.buffer)
+        if len(parts) == 1:
+            return []
+        self.buffer = parts[-1]
+        return self._judge(parts[:-1])
+
+    def close(self) -> list[str]:
+        rest, self.buffer = self.buffer, ""
+        return self._judge([rest])
+
+    def _judge(self, sentences: list[str]) -> list[str]:
+        out = []
+        for sentence in (s.strip() for s in sentences):
+            if not sentence:
+                continue
+            if self.verifier.sentence_ok(sentence):
+                self.kept.append(sentence)
+                out.append(sentence)
+            else:
+                self.dropped.append(sentence)
+        return out
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.kept)

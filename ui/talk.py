@@ -1,0 +1,122 @@
+"""`encore chat`, `encore playlist` and `encore review`: the conversational agent on the command line.
+
+    echo "rainy evening jazz" | encore chat --json
+    encore chat --session 3f2a9c                  # resume a session after a restart
+    encore playlist "late-night coding, no vocals" --n 12 --json
+    encore review miles-davis--so-what --json
+    encore review --ids ids.txt > reviews.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from retrieval import Catalog, CatalogError
+from retrieval.config import DEFAULT_COLLECTION
+
+from .cli import CollectionOpt, app, fail
+
+
+def _agent(collection: str):
+    from agent import Agent
+
+    catalog = Catalog(collection)
+    if catalog.count() == 0:
+        fail(f"collection '{collection}' is empty; run `encore setup` or `encore ingest`")
+    return Agent(catalog)
+
+
+@app.command()
+def chat(
+    session: Annotated[str | None, typer.Option(help="Resume this session (its id is printed at the start).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per turn: {reply, tracks, session}.")]
+    = False,
+    collection: CollectionOpt = DEFAULT_COLLECTION,
+) -> None:
+    """Talk about your mood and what you want to hear; reads one turn per line from stdin."""
+    from agent.graph import new_session_id
+
+    agent = _agent(collection)
+    if session is not None and not session.strip():
+        fail("--session is empty")
+    resumed = session is not None and agent.exists(session)
+    session = session or new_session_id()
+    interactive = sys.stdin.isatty() and not as_json
+    if not as_json:
+        typer.echo(f"encore: session {session} ({'resumed' if resumed else 'new'}); "
+                   f"resume later with --session {session}", err=True)
+    try:
+        while True:
+            if interactive:
+                typer.echo("you> ", nl=False)
+            line = sys.stdin.readline()
+            if not line:
+                break
+            if as_json:
+                result = agent.say(line.rstrip("\n"), session)
+                typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+                continue
+            typer.echo("encore> ", nl=False)
+            agent.say(line.rstrip("\n"), session, on_text=lambda text: (sys.stdout.write(text), sys.stdout.flush()))
+            typer.echo("\n")
+    finally:
+        agent.close()
+
+
+@app.command()
+def playlist(
+    text: Annotated[str, typer.Argument(help="What the playlist is for, in your own words.")],
+    n: Annotated[int, typer.Option("--n", "-n", min=3, max=50, help="How many tracks.")] = 12,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {title, description, tracks}.")] = False,
+    collection: CollectionOpt = DEFAULT_COLLECTION,
+) -> None:
+    """A playlist from the catalog with a title and a two-to-four-sentence description of only its tracks."""
+    if not text.strip():
+        fail("the request is empty; say what the playlist is for")
+    agent = _agent(collection)
+    try:
+        result = agent.playlist(text, n)
+    finally:
+        agent.close()
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    typer.echo(f"{result['title']}\n{result['description']}\n")
+    for i, track in enumerate(result["tracks"], 1):
+        typer.echo(f"{i:2}. {track['title']} \u2014 {track.get('artist') or 'unknown artist'}")
+
+
+@app.command()
+def review(
+    track_id: Annotated[str | None, typer.Argument(help="The catalog id of the track to review.")] = None,
+    ids: Annotated[Path | None, typer.Option(help="A file with one track id a line; prints JSON lines.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {track, review}.")] = False,
+    collection: CollectionOpt = DEFAULT_COLLECTION,
+) -> None:
+    """A 120-250-word review written from the track's facts (in the adapter's style when one is loaded)."""
+    if (track_id is None) == (ids is None):
+        fail("give either a TRACK_ID or --ids FILE")
+    if ids is not None and not ids.is_file():
+        fail(f"{ids}: no such file")
+    agent = _agent(collection)
+    try:
+        if ids is None:
+            result = agent.review(track_id.strip())
+            typer.echo(json.dumps(result, ensure_ascii=False) if as_json else result["review"])
+            return
+        for line in ids.read_text(encoding="utf-8", errors="replace").splitlines():
+            if not line.strip():
+                continue
+            try:
+                result = agent.review(line.strip())
+            except CatalogError as error:
+                result = {"track": {"id": line.strip()}, "error": str(error)}
+                typer.echo(f"encore: skipped {line.strip()!r}: {error}", err=True)
+            typer.echo(json.dumps(result, ensure_ascii=False))
+    finally:
+        agent.close()
