@@ -134,8 +134,9 @@ class Replies:
     # --- verification ----------------------------------------------------------------------------------------
 
     def verify(self, text: str, state: dict[str, Any]) -> str:
-        """Fixed texts (help, greetings) pass as they are. Otherwise drop any sentence that names music outside what this turn may name (picks, the reviewed or explained
-        tracks, the session's liked tracks); list lines that fail fall back to title and artist only."""
+        """Fixed texts (help, greetings) pass as they are. Otherwise drop any sentence that names music outside
+        what this turn may name (picks, the reviewed or explained tracks, the session's seeds and liked tracks);
+        list lines that fail fall back to title and artist only."""
         if state["turn"]["intent"] in FIXED:
             return text
         allowed = self._hits(state.get("picks", []))

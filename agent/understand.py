@@ -148,7 +148,7 @@ def _intent(turn: Turn, lowered: str) -> str:
                      or (turn.refs and re.search(r"\b(more|like|similar)\b", lowered)))
     if (turn.liked or turn.disliked) and not turn.new_topic:
         return "feedback"
-    if not turn.has_content and " ".join(words) in GREETINGS | {""}:
+    if " ".join(w.strip("'") for w in words) in GREETINGS | {""}:
         return "greeting"
     if modifiers and not turn.new_topic:
         return "refine"
@@ -167,7 +167,8 @@ def _content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[^\W\d_]{3,}", text.casefold()) if w not in STOP and w not in _MODIFIER_WORDS]
 
 
-_MODIFIER_WORDS = {w for phrase in FASTER + SLOWER for w in phrase.split()} | {
+_ENERGY_WORDS = {w for phrase in FASTER + SLOWER for w in phrase.split()} - {"more", "less"}
+_MODIFIER_WORDS = _ENERGY_WORDS | {
     "ballads", "ballad", "dislike", "hate", "skip", "remove", "drop", "second", "third", "first", "last", "fourth",
     "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "number", "sad", "happy", "older", "newer", "recent",
     "stuff", "tunes", "vocals", "anymore", "same", "similar", "okay", "cool", "thanks", "great", "love"}
@@ -245,7 +246,7 @@ def _blocked(lowered: str) -> tuple[str, ...]:
     for m in re.finditer(BLOCK, lowered):
         word = m.group(1).strip()
         if (word in STOP or word in {"vocal", "lyric", "singing", "word"} or word.split()[0] in STOP
-                or word in _MODIFIER_WORDS or f"less {word}" in FASTER + SLOWER):
+                or word in _ENERGY_WORDS or f"less {word}" in FASTER + SLOWER):
             continue
         found.append(word)
     return tuple(dict.fromkeys(found))

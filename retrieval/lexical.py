@@ -87,7 +87,10 @@ class LexicalIndex:
         """(row, score) of the best `k` tracks by BM25; empty when no query word is in the index."""
         if not self.ids or not text.strip():
             return []
-        words = self.tokenizer.tokenize([text], return_as="string", show_progress=False)[0]
+        # stateless on purpose: a shared Tokenizer keeps the vocabulary of the first query it saw ("if_empty")
+        # and silently drops the new words of every later query
+        words = bm25s.tokenize([text], stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False,
+                               show_progress=False)[0]
         query = [[w for w in words if w in self.retriever.vocab_dict]]
         if not query[0]:
             return []

@@ -92,3 +92,17 @@ def test_reset_rebuilds(small, tmp_path):
     only.write_text(Track(id="solo", title="Solo").model_dump_json() + "\n")
     report = small.ingest([only], reset=True, progress=False)
     assert report.total == 1 and small.count() == 1 and len(small.index()) == 1
+
+
+def test_lexical_search_does_not_depend_on_earlier_queries():
+    """Regression: the first query once fixed the tokenizer's vocabulary, so later queries lost their new words."""
+    from retrieval.lexical import LexicalIndex
+
+    tracks = [Track(id="a", title="Locked Out of Heaven", artist="Bruno Mars"),
+              Track(id="b", title="Cry Me a River", artist="Justin Timberlake"),
+              Track(id="c", title="Cleaning Day", artist="Somebody")]
+    index = LexicalIndex.build(tracks)
+    index.search("a playlist for cleaning", 3)
+    assert [index.ids[row] for row, _ in index.search("bruno mars", 3)] == ["a"]
+    again = LexicalIndex.build(tracks)
+    assert [again.ids[row] for row, _ in again.search("bruno mars", 3)] == ["a"]

@@ -1,0 +1,86 @@
+"""Reading one chat message without any model: intents, references, refinements and feedback."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.understand import TitleMatcher, read_turn
+from retrieval.query import ArtistMatcher
+from retrieval.text import phrase_key
+
+ARTISTS = ArtistMatcher({"coldplay": "Coldplay", "bon iver": "Bon Iver", "boards of canada": "Boards of Canada"})
+TITLES = TitleMatcher({phrase_key("Hallelujah"): ["jeff-buckley--hallelujah"],
+                       phrase_key("Holocene"): ["bon-iver--holocene"]})
+
+
+def turn(text, shown=6):
+    return read_turn(text, ARTISTS, TITLES, shown)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("rough day, need something to calm down", "recommend"),
+    ("90s hip-hop for a road trip", "recommend"),
+    ("我今天很伤感", "recommend"),
+    ("faster", "refine"),
+    ("only before 2000", "refine"),
+    ("no more ballads", "refine"),
+    ("I don't like Coldplay", "refine"),
+    ("more like the second one", "refine"),
+    ("\U0001F44D 2", "feedback"),
+    ("-3", "feedback"),
+    ("I hate the first one", "feedback"),
+    ("why did you pick that?", "explain"),
+    ("why #2?", "explain"),
+    ("make this a playlist", "playlist"),
+    ("write a review of #3", "review"),
+    ("", "empty"),
+    ("hello", "greeting"),
+    ("help", "help"),
+])
+def test_intents(text, intent):
+    assert turn(text).intent == intent
+
+
+def test_references_and_feedback():
+    assert turn("more like the second one").refs == (2,)
+    assert turn("more like #4").refs == (4,)
+    t = turn("\U0001F44D 2, \U0001F44E 5 and +1")
+    assert t.liked == (2, 1) and t.disliked == (5,)
+    assert turn("love the third one").liked == (3,)
+    t = turn("don't like the second one")
+    assert t.disliked == (2,) and not t.liked
+    assert turn("#9", shown=3).refs == ()  # out of range of the list on screen
+
+
+def test_refinements():
+    assert turn("faster").energy_shift > 0 and turn("calmer please").energy_shift < 0
+    t = turn("only before 2000")
+    assert (t.year_min, t.year_max) == (None, 1999)
+    assert turn("no more ballads").block_words == ("ballad",)
+    assert turn("I don't like Coldplay").exclude_artists == ("coldplay",)
+    assert turn("I don't like Coldplay").block_words == ()
+
+
+def test_something_like_an_artist_but_different():
+    t = turn("something like Bon Iver but less sleepy")
+    assert t.intent == "recommend" and t.new_topic
+    assert t.like_artists == ("bon iver",) and t.energy_shift > 0
+    assert t.block_words == ()  # "less sleepy" is an energy change, not a style to keep out
+
+
+def test_titles_named_in_context():
+    assert turn("more like Hallelujah").seed_titles == ("jeff-buckley--hallelujah",)
+    assert turn('songs like "Holocene" but older').seed_titles == ("bon-iver--holocene",)
+    assert turn("hallelujah, what a day").seed_titles == ()  # a title word out of context is just a word
+
+
+def test_counts_and_emoji():
+    assert turn("give me 8 songs for running").n == 8
+    assert turn("twenty tracks of jazz").n == 20
+    t = turn("\U0001F622")
+    assert t.intent == "recommend" and "sad" in t.request.mood.moods
+
+
+def test_very_long_message_is_read_from_its_start():
+    t = turn("calm piano " * 5000)
+    assert len(t.text) <= 2000 and t.intent == "recommend"
