@@ -54,8 +54,8 @@ class Replies:
             _emit(on_text, text)
             return {"reply": text}
         verifier = self._verifier(hits, state)
-        intro = respond.introduce(self.chat(), state["turn"]["text"], hits, state["turn"]["notes"], verifier,
-                                  on_text)
+        prose = Verifier([h.track for h in hits], self._artists(), no_names=True)
+        intro = respond.introduce(self.chat(), state["turn"]["text"], hits, state["turn"]["notes"], prose, on_text)
         listing = self._listing(hits, verifier)
         _emit(on_text, "\n\n" + listing)
         return {"reply": f"{intro}\n\n{listing}"}

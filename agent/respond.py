@@ -57,7 +57,7 @@ def introduce(chat: BaseChatModel, message: str, hits: list[Hit], notes: list[st
                                           picks=pick_lines(hits[:5]))
     stream = stream_verified(chat, [SystemMessage(prompt("chat_system.txt")), HumanMessage(user)], verifier,
                              on_text, max_tokens=56)
-    text = " ".join(split_sentences(stream.text)[:2])
+    text = " ".join([x for x in split_sentences(stream.text) if _wordy(x)][:2])
     if not text:
         text = grounded_intro(hits, notes)
         if on_text:
@@ -80,10 +80,10 @@ def playlist(chat: BaseChatModel, request: str, hits: list[Hit], verifier: Verif
     raw_title = str(chat.invoke([system, HumanMessage(prompt("playlist_title.txt").format(
         request=_clip(request, 300), picks=picks))], max_tokens=16).content)
     title = _title(raw_title, verifier) or _fallback_title(request, hits)
+    prose = Verifier([h.track for h in hits], verifier.catalog_artists, no_names=True)
     answer = str(chat.invoke([system, HumanMessage(prompt("playlist_user.txt").format(
         request=_clip(request, 300), picks=picks))], max_tokens=110).content)
-    sentences = _unique(split_sentences(verifier.check(answer).text))[:2]
-    sentences = [s for s in sentences if len(s.split()) >= 4]
+    sentences = [s for s in _unique(split_sentences(prose.check(answer).text)) if _wordy(s)][:2]
     sentences += grounded_playlist(hits)[: max(0, 4 - len(sentences))]
     return title, " ".join(sentences[:4])
 
@@ -132,7 +132,12 @@ def review(chat: BaseChatModel, track: Track, comments: list[str], verifier: Ver
 
 
 def _review_sentences(text: str, verifier: Verifier) -> list[str]:
-    return _unique(s for s in split_sentences(verifier.check(text).text) if len(s.split()) >= 3)
+    return _unique(s for s in split_sentences(verifier.check(text).text) if _wordy(s))
+
+
+def _wordy(sentence: str) -> bool:
+    """A real sentence: at least four words with letters (small models sometimes emit "1. 2." or lone titles)."""
+    return len(re.findall(r"[^\W\d_]{2,}", sentence)) >= 4
 
 
 def _words(sentences: list[str]) -> int:
@@ -196,13 +201,13 @@ def _tidy(text: str) -> str:
 
 
 def _unique(sentences) -> list[str]:
-    seen, out = set(), []
+    """Sentences without repeats or near-repeats (small models loop: "I would recommend it to anyone ...")."""
+    kept: list[tuple[set[str], str]] = []
     for s in sentences:
-        key = re.sub(r"\W+", " ", s.casefold()).strip()
-        if key and key not in seen:
-            seen.add(key)
-            out.append(s)
-    return out
+        words = set(re.findall(r"\w+", s.casefold()))
+        if words and all(len(words & w) / len(words | w) < 0.6 for w, _ in kept):
+            kept.append((words, s))
+    return [s for _, s in kept]
 
 
 def _fit_words(sentences: list[str], limit: int) -> str:

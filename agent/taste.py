@@ -87,10 +87,10 @@ class Taste(BaseModel):
         """"Faster"/"calmer": a floor or ceiling just past the mean energy of the list on screen (or the seeds)."""
         energies = [t.energy for t in (catalog.index().get(i) for i in anchor_ids) if t and t.energy is not None]
         anchor = float(np.mean(energies)) if energies else 0.5
-        if shift > 0:
-            self.energy_min, self.energy_max = min(0.9, anchor + 0.1), None
+        if shift > 0:  # one clear step: calm (0.2) -> mid (0.4), mid -> lively
+            self.energy_min, self.energy_max = min(0.9, anchor + 0.2), None
         else:
-            self.energy_min, self.energy_max = None, max(0.1, anchor - 0.1)
+            self.energy_min, self.energy_max = None, max(0.1, anchor - 0.2)
 
     def filters(self) -> Filters:
         return Filters(year_min=self.year_min, year_max=self.year_max, energy_min=self.energy_min,

@@ -13,7 +13,9 @@ from retrieval.query import ArtistMatcher
 from retrieval.text import phrase_key
 
 QUOTED = re.compile(r"[\"“«]([^\"“”«»]{2,80})[\"”»]")
-BY_ARTIST = re.compile(r"\bby\s+((?:the\s+)?[A-Z][\w'&.\-]*(?:\s+(?:&\s+)?[A-Z][\w'&.\-]*){0,4})")
+NAME = r"((?:the\s+)?[A-Z][\w'&.\-]*(?:\s+(?:&\s+)?[A-Z][\w'&.\-]*){0,4})"  # "by The Artist Name"
+QUOTED_BY = re.compile(r"[\"“«]([^\"“”«»]{2,80})[\"”»],?\s+by\s+" + NAME)
+BY_ARTIST = re.compile(r"\bby\s+" + NAME)
 SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 
 
@@ -27,12 +29,22 @@ class Verifier:
     """Checks free text against the tracks a reply may name (`allowed`) and the whole catalog's artists."""
 
     def __init__(self, allowed: list[Track], catalog_artists: ArtistMatcher | None = None,
-                 extra_artists: tuple[str, ...] = ()):
+                 extra_artists: tuple[str, ...] = (), no_names: bool = False):
         self.titles = {phrase_key(t.title) for t in allowed}
         self.artists = {phrase_key(t.artist) for t in allowed if t.artist} | {phrase_key(a) for a in extra_artists}
+        self.by_title: dict[str, set[str]] = {}
+        for t in allowed:
+            self.by_title.setdefault(phrase_key(t.title), set()).add(phrase_key(t.artist or ""))
         self.catalog_artists = catalog_artists
+        self.no_names = no_names  # prose beside a rendered list needs no names: any name is a chance to be wrong
 
     def sentence_ok(self, sentence: str) -> bool:
+        if self.no_names and self._names_anything(sentence):
+            return False
+        for title, artist in QUOTED_BY.findall(sentence):  # "X" by Y: Y must be X's artist
+            artists = self.by_title.get(phrase_key(title))
+            if artists is not None and not any(_same_artist(artist, a) for a in artists):
+                return False
         for title in QUOTED.findall(sentence):
             if phrase_key(title) not in self.titles and phrase_key(title) not in self.artists:
                 return False
@@ -45,6 +57,15 @@ class Verifier:
                     return False
         return True
 
+    def _names_anything(self, sentence: str) -> bool:
+        if QUOTED.search(sentence) or BY_ARTIST.search(sentence):
+            return True
+        if self.catalog_artists and self.catalog_artists.find(sentence):
+            return True
+        key = f" {phrase_key(sentence)} "
+        return any(f" {t} " in key for t in self.titles if len(t) > 3) or any(
+            f" {a} " in key for a in self.artists if len(a) > 3)
+
     def _known_artist(self, name: str) -> bool:
         key = phrase_key(name)
         return any(key == a or key.startswith(a + " ") or a.startswith(key + " ") for a in self.artists)
@@ -54,6 +75,11 @@ class Verifier:
         for sentence in split_sentences(text):
             (kept if self.sentence_ok(sentence) else dropped).append(sentence)
         return Verdict(" ".join(kept).strip(), dropped)
+
+
+def _same_artist(named: str, artist: str) -> bool:
+    key = phrase_key(named)
+    return key == artist or artist.startswith(key + " ") or key.startswith(artist + " ")
 
 
 def split_sentences(text: str) -> list[str]:

@@ -1,0 +1,36 @@
+"""The verifier on its own: what counts as naming music, and the sentence-at-a-time stream."""
+
+from agent.verify import SentenceStream, Verifier
+from retrieval import Track
+from retrieval.query import ArtistMatcher
+
+PICKS = [Track(id="a", title="In the Waiting Line", artist="Zero 7"), Track(id="b", title="Peace Piece",
+                                                                            artist="Bill Evans")]
+CATALOG_ARTISTS = ArtistMatcher({"zero 7": "Zero 7", "bill evans": "Bill Evans", "radiohead": "Radiohead"})
+
+
+def test_names_must_be_picks_and_pairs_must_match():
+    v = Verifier(PICKS, CATALOG_ARTISTS)
+    assert v.sentence_ok("\u201cPeace Piece\u201d by Bill Evans is a gentle start.")
+    assert v.sentence_ok("Zero 7 bring a soft glow.")
+    assert not v.sentence_ok("\u201cIn the Waiting Line\u201d by Bill Evans is lovely.")  # wrong artist
+    assert not v.sentence_ok("Try \u201cImaginary Hit\u201d next.")  # not a pick
+    assert not v.sentence_ok("It sounds like something by Ghost Band.")  # unknown artist
+    assert not v.sentence_ok("Fans of Radiohead will like it.")  # a catalog artist, but not in the picks
+
+
+def test_prose_beside_a_list_names_nothing():
+    v = Verifier(PICKS, CATALOG_ARTISTS, no_names=True)
+    assert v.sentence_ok("A calm, warm set for a slow evening.")
+    assert not v.sentence_ok("Bill Evans sets the tone.")
+    assert not v.sentence_ok("It starts with Peace Piece and drifts on.")
+
+
+def test_the_stream_holds_each_sentence_until_it_is_checked():
+    stream = SentenceStream(Verifier(PICKS, CATALOG_ARTISTS))
+    shown = []
+    for token in ["Calm ", "picks. ", "Also ", "try ", "\u201cFake ", "Song\u201d. ", "Enjoy ", "them."]:
+        shown += stream.feed(token)
+    shown += stream.close()
+    assert shown == ["Calm picks.", "Enjoy them."]
+    assert stream.dropped == ["Also try \u201cFake Song\u201d."]
