@@ -54,11 +54,18 @@ class Replies:
             _emit(on_text, text)
             return {"reply": text}
         verifier = self._verifier(hits, state)
-        prose = Verifier([h.track for h in hits], self._artists(), no_names=True)
-        intro = respond.introduce(self.chat(), state["turn"]["text"], hits, state["turn"]["notes"], prose, on_text)
+        header = respond.grounded_intro(hits, state["turn"]["notes"])
         listing = self._listing(hits, verifier)
-        _emit(on_text, "\n\n" + listing)
-        return {"reply": f"{intro}\n\n{listing}"}
+        _emit(on_text, f"{header}\n\n{listing}")  # the picks at once; the model's remark follows
+        prose = Verifier([h.track for h in hits], self._artists(), no_names=True)
+        said: list[str] = []
+
+        def streamed(sentence: str) -> None:
+            _emit(on_text, ("\n\n" if not said else " ") + sentence)
+            said.append(sentence)
+
+        comment = respond.remark(self.chat(), state["turn"]["text"], hits, state["turn"]["notes"], prose, streamed)
+        return {"reply": f"{header}\n\n{listing}" + (f"\n\n{comment}" if comment else "")}
 
     def _playlist(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
         taste = Taste.model_validate(state["taste"])

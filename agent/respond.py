@@ -35,42 +35,50 @@ def pick_lines(hits: list[Hit]) -> str:
 def stream_verified(chat: BaseChatModel, messages: list, verifier: Verifier, on_text: OnText | None,
                     max_tokens: int) -> SentenceStream:
     """Stream the model's answer through the verifier; each kept sentence goes to `on_text` as soon as it ends."""
-    stream = SentenceStream(verifier)
-    first = True
+    stream = SentenceStream(verifier, keep=good_sentence)
     for chunk in chat.stream(messages, max_tokens=max_tokens):
         for sentence in stream.feed(str(chunk.content)):
             if on_text:
-                on_text(("" if first else " ") + sentence)
-            first = False
+                on_text(sentence)
     for sentence in stream.close():
         if on_text:
-            on_text(("" if first else " ") + sentence)
-        first = False
+            on_text(sentence)
     return stream
 
 
-def introduce(chat: BaseChatModel, message: str, hits: list[Hit], notes: list[str], verifier: Verifier,
-              on_text: OnText | None = None) -> str:
-    """One or two sentences introducing the picks; a grounded sentence when the model offers nothing usable."""
-    user = prompt("chat_user.txt").format(message=_clip(message, 400),
+def remark(chat: BaseChatModel, message: str, hits: list[Hit], notes: list[str], verifier: Verifier,
+           on_text: OnText | None = None) -> str:
+    """The model's one or two sentences on the picks as a whole (streamed after the list; may be empty)."""
+    user = prompt("chat_user.txt").format(message=_clip(message, 300),
                                           notes=f"Understood: {', '.join(notes)}." if notes else "",
                                           picks=pick_lines(hits[:5]))
     stream = stream_verified(chat, [SystemMessage(prompt("chat_system.txt")), HumanMessage(user)], verifier,
-                             on_text, max_tokens=56)
-    text = " ".join([x for x in split_sentences(stream.text) if _wordy(x)][:2])
-    if not text:
-        text = grounded_intro(hits, notes)
-        if on_text:
-            on_text(text)
-    return text
+                             on_text, max_tokens=40)
+    return " ".join(stream.kept[:2])
+
+
+def good_sentence(sentence: str) -> bool:
+    """Worth showing: a finished sentence of real words that does not loop or recite the instructions (small
+    models do all three)."""
+    words = re.findall(r"[^\W\d_]{2,}", sentence.casefold())
+    if len(words) < 4 or not re.search(r"[.!?。！？]['\")\]]*$", sentence.strip()):
+        return False
+    if len(set(words)) / len(words) < 0.6:
+        return False
+    echo = {"listener", "picks", "instruction", "instructions", "encore", "sentences", "rules"}
+    return not echo & set(words)
 
 
 def grounded_intro(hits: list[Hit], notes: list[str]) -> str:
-    moods = _common([m for h in hits for m in h.track.moods])
-    genres = _common([h.track.genre for h in hits if h.track.genre])
-    kind = " and ".join(x for x in (", ".join(moods[:2]), ", ".join(genres[:2])) if x)
-    head = f"Here are {len(hits)} picks" + (f", mostly {kind}" if kind else "")
-    return head + (f" ({'; '.join(notes)})" if notes else "") + "."
+    """The opening line, from the picks' own tags: shown at once, before any model text."""
+    moods = _common([m for h in hits for m in h.track.moods])[:2]
+    genres = _common([h.track.genre for h in hits if h.track.genre])[:3]
+    head = f"Here are {len(hits)} pick{'s' if len(hits) != 1 else ''}"
+    if notes:
+        head += f" ({'; '.join(notes)})"
+    kinds = [" and ".join(moods), ", ".join(genres)]
+    kinds = [k for k in kinds if k]
+    return head + (f": mostly {' '.join(kinds)}" if kinds else "") + "."
 
 
 def playlist(chat: BaseChatModel, request: str, hits: list[Hit], verifier: Verifier) -> tuple[str, str]:
@@ -79,11 +87,11 @@ def playlist(chat: BaseChatModel, request: str, hits: list[Hit], verifier: Verif
     picks = pick_lines(hits)
     raw_title = str(chat.invoke([system, HumanMessage(prompt("playlist_title.txt").format(
         request=_clip(request, 300), picks=picks))], max_tokens=16).content)
-    title = _title(raw_title, verifier) or _fallback_title(request, hits)
     prose = Verifier([h.track for h in hits], verifier.catalog_artists, no_names=True)
+    title = _title(raw_title, prose) or _fallback_title(request, hits)
     answer = str(chat.invoke([system, HumanMessage(prompt("playlist_user.txt").format(
         request=_clip(request, 300), picks=picks))], max_tokens=110).content)
-    sentences = [s for s in _unique(split_sentences(prose.check(answer).text)) if _wordy(s)][:2]
+    sentences = [s for s in _unique(split_sentences(prose.check(answer).text)) if good_sentence(s)][:2]
     sentences += grounded_playlist(hits)[: max(0, 4 - len(sentences))]
     return title, " ".join(sentences[:4])
 
@@ -132,12 +140,7 @@ def review(chat: BaseChatModel, track: Track, comments: list[str], verifier: Ver
 
 
 def _review_sentences(text: str, verifier: Verifier) -> list[str]:
-    return _unique(s for s in split_sentences(verifier.check(text).text) if _wordy(s))
-
-
-def _wordy(sentence: str) -> bool:
-    """A real sentence: at least four words with letters (small models sometimes emit "1. 2." or lone titles)."""
-    return len(re.findall(r"[^\W\d_]{2,}", sentence)) >= 4
+    return _unique(s for s in split_sentences(verifier.check(text).text) if good_sentence(s))
 
 
 def _words(sentences: list[str]) -> int:
@@ -182,7 +185,7 @@ def _title(raw: str, verifier: Verifier) -> str:
     line = next((x for x in raw.splitlines() if x.strip()), "")
     line = re.sub(r"^(title\s*:\s*|#+\s*)", "", line.strip(), flags=re.I).strip(" \"'*“”")
     words = line.split()
-    if not 1 <= len(words) <= 8 or not verifier.sentence_ok(line):
+    if not 1 <= len(words) <= 8 or not verifier.sentence_ok(line) or re.search(r"[\d():;\"“”]", line):
         return ""
     return line.rstrip(".")
 

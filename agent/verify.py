@@ -6,6 +6,7 @@ dropped; what remains is returned with a count of what was removed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from retrieval import Track
@@ -89,8 +90,9 @@ def split_sentences(text: str) -> list[str]:
 class SentenceStream:
     """Feeds streamed tokens through the verifier a sentence at a time, so nothing unverified reaches the screen."""
 
-    def __init__(self, verifier: Verifier):
+    def __init__(self, verifier: Verifier, keep: Callable[[str], bool] | None = None):
         self.verifier = verifier
+        self.keep = keep or (lambda sentence: True)
         self.buffer = ""
         self.kept: list[str] = []
         self.dropped: list[str] = []
@@ -112,7 +114,7 @@ class SentenceStream:
         for sentence in (s.strip() for s in sentences):
             if not sentence:
                 continue
-            if self.verifier.sentence_ok(sentence):
+            if self.verifier.sentence_ok(sentence) and self.keep(sentence):
                 self.kept.append(sentence)
                 out.append(sentence)
             else:

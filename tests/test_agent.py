@@ -37,8 +37,11 @@ def test_a_mood_request_gets_grounded_picks(agent, demo_catalog):
     tracks = tracks_of(result, demo_catalog)
     assert 3 <= len(tracks) <= 10 and all(tracks)
     assert mean_energy(tracks) < 0.35
-    for i, (track, line) in enumerate(zip(tracks, result.reply.split("\n\n", 1)[1].splitlines(), strict=True), 1):
+    lines = [line for line in result.reply.splitlines() if re.match(r"\d+\. ", line)]
+    for i, (track, line) in enumerate(zip(tracks, lines, strict=True), 1):
         assert line.startswith(f"{i}. \u201c{track.title}\u201d")  # each reason is about its own track
+    assert result.reply.startswith(f"Here are {len(tracks)} picks")
+    assert result.reply.endswith("Enjoy every moment of it.")  # the model's remark comes after the list
 
 
 def test_refinements_change_the_picks_as_asked(agent, demo_catalog):
@@ -113,7 +116,7 @@ def test_the_verifier_drops_invented_music(demo_catalog, tmp_path):
     agent.close()
     assert "Imaginary Hit" not in result.reply and "Nonexistents" not in result.reply
     assert "Imaginary Hit" not in "".join(streamed)  # never shown, not even while streaming
-    assert result.reply.startswith("These fit a quiet evening.")
+    assert result.reply.endswith("These fit a quiet evening.")
     assert all(demo_catalog.index().get(t["id"]) for t in result.tracks)
 
 
