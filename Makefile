@@ -1,5 +1,6 @@
 # Encore: two commands set everything up on a fresh machine.
-#   make demo   create .venv, ingest the bundled demo catalog, answer a request
+#   make demo   create .venv, pull the model, ingest the demo catalog, chat, write a playlist and a review,
+#               and fine-tune a small adapter on the demo corpus (a few minutes on a laptop CPU)
 #   make test   create .venv, run ruff and the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -39,8 +40,12 @@ $(VLLM_VENV)/.installed:
 demo: venv
 	$(ENCORE) setup
 	$(ENCORE) recommend "rainy evening, something calm and a little sad" --k 5
-	$(ENCORE) recommend "90s hip-hop for a road trip" --k 5
 	$(ENCORE) recommend "我今天很伤感" --k 5
+	printf '%s\n' "90s hip-hop for a road trip" "only before 1995" "👎 1" "why #2?" | $(ENCORE) chat
+	$(ENCORE) playlist "late-night coding, no vocals" --n 8
+	$(ENCORE) finetune --lyrics data/demo/lyrics.jsonl --comments data/demo/comments.jsonl \
+		--out "$${ENCORE_HOME:-$$HOME/.encore}/adapters/demo" --max-steps 5
+	ENCORE_ADAPTER="$${ENCORE_HOME:-$$HOME/.encore}/adapters/demo" $(ENCORE) review miles-davis--so-what
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -50,6 +55,7 @@ test: lint vllm-cpu
 
 bench: venv
 	$(PY) bench/retrieval.py
+	$(PY) bench/chat.py
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) .pytest_cache

@@ -169,3 +169,19 @@ def get_chat_model(**overrides: Any) -> BaseChatModel:
         return served_chat_model(url)
     path = os.environ.get("ENCORE_MODEL") or str(default_model_path())
     return LocalChatModel(model_path=path, adapter=os.environ.get("ENCORE_ADAPTER") or None, **overrides)
+
+
+class NoModel(BaseChatModel):
+    """Says nothing: replies are then only the grounded text built from the catalog (`--no-model`, baselines)."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "none"
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(""))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        yield ChatGenerationChunk(message=AIMessageChunk(content=""))

@@ -156,8 +156,8 @@ class Agent:
         return Result(state.get("reply", ""), state.get("picks", []) if state["turn"]["shows_tracks"] else [],
                       session, state["turn"]["intent"], state.get("extra") or {})
 
-    def playlist(self, text: str, n: int = 12) -> dict[str, Any]:
-        """A one-off playlist (no session): {"title", "description", "tracks"}."""
+    def playlist(self, text: str, n: int = 12, describe: bool = True) -> dict[str, Any]:
+        """A one-off playlist (no session): {"title", "description", "tracks"}; `describe=False` skips the model."""
         from . import respond
         from .verify import Verifier
 
@@ -170,6 +170,8 @@ class Agent:
                     list(turn.request.artists if turn.request else ()) + list(turn.like_artists))
         if not hits:
             return {"title": "", "description": "Nothing in the catalog fits that request.", "tracks": []}
+        if not describe:
+            return {"title": "", "description": "", "tracks": [_hit_dict(h) for h in hits]}
         verifier = Verifier([h.track for h in hits], self._artist_matcher(), tuple(turn.like_artists))
         title, description = respond.playlist(self.chat(), text, hits, verifier)
         return {"title": title, "description": description, "tracks": [_hit_dict(h) for h in hits]}

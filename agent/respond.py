@@ -36,10 +36,14 @@ def stream_verified(chat: BaseChatModel, messages: list, verifier: Verifier, on_
                     max_tokens: int) -> SentenceStream:
     """Stream the model's answer through the verifier; each kept sentence goes to `on_text` as soon as it ends."""
     stream = SentenceStream(verifier, keep=good_sentence)
-    for chunk in chat.stream(messages, max_tokens=max_tokens):
-        for sentence in stream.feed(str(chunk.content)):
-            if on_text:
-                on_text(sentence)
+    try:
+        for chunk in chat.stream(messages, max_tokens=max_tokens):
+            for sentence in stream.feed(str(chunk.content)):
+                if on_text:
+                    on_text(sentence)
+    except ValueError as error:  # LangChain's "No generation chunks": the model ended at once, said nothing
+        if "no generation chunks" not in str(error).casefold():
+            raise
     for sentence in stream.close():
         if on_text:
             on_text(sentence)

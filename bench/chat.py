@@ -52,9 +52,7 @@ def run(agent, label: str) -> list[dict]:
 
 
 def main() -> None:
-    from langchain_core.language_models.fake_chat_models import FakeListChatModel
-
-    from agent.engines import get_chat_model
+    from agent.engines import NoModel, get_chat_model
     from agent.graph import Agent
     from retrieval import Catalog
 
@@ -64,7 +62,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        silent = FakeListChatModel(responses=[""])  # says nothing: the reply is the grounded one
+        silent = NoModel()  # says nothing: the reply is the grounded one
         for label, chat in (("retrieval only (no model)", silent), ("in-process SmolLM2", get_chat_model())):
             agent = Agent(catalog, chat=chat, checkpoint=Path(tmp) / f"{len(results)}.sqlite")
             agent.say("warm up", "warm")  # load the model, the index and the embedder outside the timings

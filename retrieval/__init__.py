@@ -1,15 +1,24 @@
 """Retrieval: the catalog record and importers, embeddings, the Chroma store, hybrid search and the mood model.
 
 Front door: `Catalog` (ingest, search, get). `search` ranks; `read_request` and `read_mood` understand text.
+Names load on first use, so `retrieval.errors` or `retrieval.mood` do not pull in Chroma.
 """
 
-from .catalog import Catalog, IngestReport
-from .errors import CatalogError, EmbedderError, EncoreError, StoreError
-from .importers import FORMATS, BadRow
-from .mood import Mood, read_mood
-from .query import Request, read_request
-from .records import Track
-from .search import Filters, Hit, search
+from __future__ import annotations
 
-__all__ = ["FORMATS", "BadRow", "Catalog", "CatalogError", "EmbedderError", "EncoreError", "Filters", "Hit",
-           "IngestReport", "Mood", "Request", "StoreError", "Track", "read_mood", "read_request", "search"]
+from importlib import import_module
+from typing import Any
+
+_WHERE = {"Catalog": "catalog", "IngestReport": "catalog", "CatalogError": "errors", "EmbedderError": "errors",
+          "EncoreError": "errors", "StoreError": "errors", "FORMATS": "importers", "BadRow": "importers",
+          "Mood": "mood", "read_mood": "mood", "Request": "query", "read_request": "query", "Track": "records",
+          "Filters": "search", "Hit": "search", "search": "search"}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'retrieval' has no attribute {name!r}")
+    value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -156,3 +156,31 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
         sys.argv = old
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.fixture(scope="session")
+def trained_adapter(smollm2, tmp_path_factory) -> Path:
+    """A LoRA adapter trained by `encore finetune` on a tiny slice of the demo corpus: killed (-9) after its first
+    checkpoint, then resumed to the end. The run's own checks live in test_finetune.py."""
+    root = tmp_path_factory.mktemp("finetune")
+    comments = root / "comments.jsonl"
+    lyrics = root / "lyrics.jsonl"
+    comments.write_text("".join((ROOT / "data" / "demo" / "comments.jsonl").open(encoding="utf-8").readlines()[:30]))
+    lyrics.write_text("".join((ROOT / "data" / "demo" / "lyrics.jsonl").open(encoding="utf-8").readlines()[:14]))
+    out = root / "adapter"
+    args = [str(Path(sys.executable).with_name("encore")), "finetune", "--lyrics", str(lyrics), "--comments",
+            str(comments), "--out", str(out), "--base", str(smollm2), "--max-steps", "6", "--save-steps", "2",
+            "--batch-size", "2", "--grad-accum", "1", "--max-len", "160", "--learning-rate", "1e-2", "--rank", "8"]
+    env = dict(os.environ, ENCORE_HOME=str(root / "home"))
+    first = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 900
+    while not list((out / "checkpoints").glob("checkpoint-*/trainer_state.json")):
+        if first.poll() is not None or time.time() > deadline:
+            raise RuntimeError(f"finetune ended ({first.returncode}) before its first checkpoint")
+        time.sleep(0.5)
+    first.kill()  # as a power cut would
+    first.wait()
+    assert not (out / "manifest.json").exists()
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out

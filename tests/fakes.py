@@ -48,3 +48,30 @@ class ScriptedChat(BaseChatModel):
 
 def scripted(script: Callable[[str], str] = default_script) -> ScriptedChat:
     return ScriptedChat(script=script, calls=[])
+
+
+class ToolCaller(BaseChatModel):
+    """A tool-calling model stand-in: first asks for a catalog search, then answers from the tool's result (and
+    slips in a song that does not exist, which the verifier must remove)."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "tool-caller"
+
+    def bind_tools(self, tools, **kwargs):
+        return self
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+        import json
+
+        from langchain_core.messages import ToolMessage
+
+        results = [m for m in messages if isinstance(m, ToolMessage)]
+        if not results:
+            call = {"name": "search_catalog", "args": {"query": "calm jazz piano", "k": 3}, "id": "call-1",
+                    "type": "tool_call"}
+            return ChatResult(generations=[ChatGeneration(message=AIMessage("", tool_calls=[call]))])
+        first = json.loads(results[-1].content)[0]
+        text = (f"Try \u201c{first['title']}\u201d by {first['artist']}. "
+                "Also \u201cMoonlight Forever\u201d by The Invented Band.")
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])

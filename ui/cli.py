@@ -200,7 +200,7 @@ def serve(
             process.terminate()
 
 
-from . import evaluate, talk  # noqa: E402,F401  (they add their commands to `app`)
+from . import evaluate, talk, tune  # noqa: E402,F401  (they add their commands to `app`)
 
 
 def main() -> None:

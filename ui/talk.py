@@ -37,11 +37,17 @@ def chat(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per turn: {reply, tracks, session}.")]
     = False,
     collection: CollectionOpt = DEFAULT_COLLECTION,
+    mode: Annotated[str, typer.Option(help="'graph' (any model) or 'tools' (a tool-calling model behind "
+                                           "ENCORE_LLM_URL drives Encore's tools).")] = "graph",
 ) -> None:
     """Talk about your mood and what you want to hear; reads one turn per line from stdin."""
     from agent.graph import new_session_id
 
+    if mode not in ("graph", "tools"):
+        fail(f"--mode {mode!r}: choose graph or tools")
     agent = _agent(collection)
+    if mode == "tools":
+        return _tools_chat(agent, as_json)
     if session is not None and not session.strip():
         fail("--session is empty")
     resumed = session is not None and agent.exists(session)
@@ -64,6 +70,17 @@ def chat(
             typer.echo("encore> ", nl=False)
             agent.say(line.rstrip("\n"), session, on_text=lambda text: (sys.stdout.write(text), sys.stdout.flush()))
             typer.echo("\n")
+    finally:
+        agent.close()
+
+
+def _tools_chat(agent, as_json: bool) -> None:
+    from agent.tools import run_tools
+
+    try:
+        for line in sys.stdin:
+            result = run_tools(agent, agent.chat(), line.rstrip("\n"))
+            typer.echo(json.dumps({**result, "session": None}, ensure_ascii=False) if as_json else result["reply"])
     finally:
         agent.close()
 

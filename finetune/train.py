@@ -1,0 +1,256 @@
+"""LoRA fine-tuning with peft and transformers' `Trainer`: loss on the answer tokens only, gradient accumulation,
+checkpoints that resume after a kill, a progress bar, the loss logged to CSV and plotted. CPU by default; on a GPU
+bf16 and gradient checkpointing. Several GPUs: `accelerate launch -m finetune ...` (see the README).
+
+    from finetune.corpus import build
+    from finetune.train import TrainConfig, train
+    corpus = build(lyrics=[Path("data/demo/lyrics.jsonl")], comments=[Path("data/demo/comments.jsonl")])
+    train(corpus, TrainConfig(base="~/.encore/models/SmolLM2-135M-Instruct", out=Path("adapter")))
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from .corpus import Corpus, Example
+from .errors import TrainError
+
+TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclass
+class TrainConfig:
+    base: str
+    out: Path
+    max_steps: int = -1  # -1: run `epochs` over the training split
+    epochs: float = 1.0
+    learning_rate: float = 3e-4
+    rank: int = 16  # within the ranks vLLM serves (8, 16, 32, 64, ...)
+    alpha: int = 32
+    dropout: float = 0.05
+    batch_size: int = 4
+    grad_accum: int = 4
+    max_len: int = 256
+    save_steps: int = 25
+    validation_limit: int = 100  # validation examples used for perplexity (a fixed, deterministic subset)
+    seed: int = 0
+    merge: bool = False
+    targets: list[str] = field(default_factory=lambda: list(TARGETS))
+
+
+def encode(tokenizer: Any, example: Example, max_len: int) -> dict[str, list[int]] | None:
+    """Chat-template the pair; labels are -100 on the prompt, so only the answer is learned."""
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": example.prompt}], tokenize=True,
+                                           add_generation_prompt=True, return_dict=True)["input_ids"]
+    full = tokenizer.apply_chat_template([{"role": "user", "content": example.prompt},
+                                          {"role": "assistant", "content": example.answer}], tokenize=True,
+                                         return_dict=True)["input_ids"]
+    if full[:len(prompt)] != prompt or len(prompt) >= max_len - 8:
+        return None
+    full = full[:max_len]
+    labels = [-100] * len(prompt) + full[len(prompt):]
+    return {"input_ids": full, "labels": labels}
+
+
+class Collator:
+    def __init__(self, pad_id: int):
+        self.pad_id = pad_id
+
+    def __call__(self, rows: list[dict[str, list[int]]]) -> dict[str, Any]:
+        import torch
+
+        width = max(len(r["input_ids"]) for r in rows)
+        ids = [r["input_ids"] + [self.pad_id] * (width - len(r["input_ids"])) for r in rows]
+        labels = [r["labels"] + [-100] * (width - len(r["labels"])) for r in rows]
+        mask = [[1] * len(r["input_ids"]) + [0] * (width - len(r["input_ids"])) for r in rows]
+        return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels), "attention_mask": torch.tensor(mask)}
+
+
+def perplexity(model: Any, tokenizer: Any, rows: list[dict[str, list[int]]], batch: int = 8) -> float:
+    """exp(mean negative log-likelihood of the answer tokens)."""
+    import torch
+
+    collate = Collator(tokenizer.pad_token_id)
+    total, count = 0.0, 0
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(rows), batch):
+            data = {k: v.to(model.device) for k, v in collate(rows[start:start + batch]).items()}
+            logits = model(input_ids=data["input_ids"], attention_mask=data["attention_mask"]).logits[:, :-1]
+            labels = data["labels"][:, 1:]
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)).float(),
+                                                     labels.reshape(-1), ignore_index=-100, reduction="sum")
+            total += float(loss)
+            count += int((labels != -100).sum())
+    return math.exp(total / max(count, 1))
+
+
+def train(corpus: Corpus, config: TrainConfig) -> dict[str, Any]:
+    """Train (or resume) a LoRA adapter on `corpus` into `config.out`; returns the manifest."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
+
+    out = config.out
+    out.mkdir(parents=True, exist_ok=True)
+    cuda = torch.cuda.is_available()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(config.base)
+        model = AutoModelForCausalLM.from_pretrained(config.base, dtype=torch.bfloat16 if cuda else torch.float32)
+    except (OSError, ValueError) as error:
+        raise TrainError(f"cannot load the base model {config.base}: {error}") from error
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if cuda:
+        model = model.to("cuda")
+    train_rows = [r for r in (encode(tokenizer, e, config.max_len) for e in corpus.train) if r]
+    valid_rows = [r for r in (encode(tokenizer, e, config.max_len) for e in corpus.validation[:config.validation_limit])
+                  if r]
+    if not train_rows or not valid_rows:
+        raise TrainError("the corpus needs examples in both the train and validation splits")
+    base_ppl = _cached(out / "metrics_base.json", lambda: perplexity(model, tokenizer, valid_rows))
+    samples_before = _cached(out / "samples_base.json", lambda: samples(model, tokenizer, corpus))
+    model = get_peft_model(model, LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
+                                             target_modules=config.targets, task_type="CAUSAL_LM"))
+    if cuda:
+        model.gradient_checkpointing_enable()
+        model.enable_input_require_grads()
+    args = TrainingArguments(**_supported(TrainingArguments, dict(
+        output_dir=str(out / "checkpoints"), per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accum, learning_rate=config.learning_rate,
+        num_train_epochs=config.epochs, max_steps=config.max_steps, lr_scheduler_type="cosine", warmup_steps=5,
+        logging_steps=1, save_steps=config.save_steps, save_total_limit=2, report_to=[], seed=config.seed,
+        bf16=cuda, use_cpu=not cuda, dataloader_num_workers=0, remove_unused_columns=False,
+        gradient_checkpointing=cuda, disable_tqdm=False,
+        # batches of similar length: less padding to compute (the option's name changed across versions)
+        train_sampling_strategy="group_by_length", group_by_length=True)))
+    trainer = Trainer(model=model, args=args, train_dataset=train_rows, data_collator=Collator(tokenizer.pad_token_id),
+                      callbacks=[LossLog(out / "loss.csv")])
+    resume = latest_checkpoint(out / "checkpoints")
+    start = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    seconds = time.perf_counter() - start
+    done = trainer.state.global_step - (int(resume.name.split("-")[-1]) if resume else 0)
+    tokens = done * config.batch_size * config.grad_accum * _mean_len(train_rows)
+    adapter_ppl = perplexity(model, tokenizer, valid_rows)
+    samples_after = samples(model, tokenizer, corpus)
+    model.save_pretrained(str(out))  # adapter_config.json + adapter_model.safetensors: what vLLM loads
+    _check_export(out)
+    manifest = {"base_model": str(config.base), "data": corpus.stats, "steps": trainer.state.global_step,
+                "resumed_from": resume.name if resume else None, "config": _plain(asdict(config)),
+                "metrics": {"perplexity_base": round(base_ppl, 3), "perplexity_adapter": round(adapter_ppl, 3),
+                            "perplexity_drop": round(1 - adapter_ppl / base_ppl, 4),
+                            "train_loss": round(float(result.training_loss), 4),
+                            "train_seconds_this_run": round(seconds, 1),
+                            "train_tokens_per_second": round(tokens / seconds, 1) if done else None,
+                            "device": torch.cuda.get_device_name() if cuda else "cpu",
+                            "peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda
+                            else None}}
+    if config.merge:
+        merged = model.merge_and_unload()
+        merged.save_pretrained(str(out / "merged"))
+        tokenizer.save_pretrained(str(out / "merged"))
+        manifest["merged"] = "merged"
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    from .report import write_report
+
+    write_report(out, manifest, samples_before, samples_after)
+    return manifest
+
+
+class LossLog(TrainerCallback):
+    """Appends (step, loss, learning rate) to a CSV as training logs them; a resumed run keeps appending."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not logs or "loss" not in logs:
+            return
+        new = not self.path.exists()
+        with self.path.open("a", newline="") as handle:
+            writer = csv.writer(handle)
+            if new:
+                writer.writerow(["step", "loss", "learning_rate", "epoch"])
+            writer.writerow([state.global_step, logs["loss"], logs.get("learning_rate", ""),
+                             round(state.epoch or 0, 4)])
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    """The newest complete checkpoint; one cut short by a kill (no trainer_state.json) is removed."""
+    if not folder.is_dir():
+        return None
+    found = sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    for checkpoint in found:
+        if (checkpoint / "trainer_state.json").is_file() and any(checkpoint.glob("adapter_model.*")):
+            return checkpoint
+        shutil.rmtree(checkpoint, ignore_errors=True)
+    return None
+
+
+SAMPLE_TASKS = ("review", "describe", "lyrics", "friend")
+
+
+def samples(model: Any, tokenizer: Any, corpus: Corpus, max_new_tokens: int = 80) -> list[dict[str, str]]:
+    """Greedy answers to fixed prompts (the first validation example of each task), for the report."""
+    import torch
+
+    out = []
+    for task in SAMPLE_TASKS:
+        example = next((e for e in corpus.validation if e.task == task), None)
+        if example is None:
+            continue
+        ids = tokenizer.apply_chat_template([{"role": "user", "content": example.prompt}], add_generation_prompt=True,
+                                            return_tensors="pt", return_dict=True)
+        ids = {k: v.to(model.device) for k, v in ids.items()}
+        with torch.no_grad():
+            generated = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
+                                       pad_token_id=tokenizer.pad_token_id)
+        text = tokenizer.decode(generated[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+        out.append({"task": task, "prompt": example.prompt, "answer": text.strip()})
+    return out
+
+
+def _cached(path: Path, compute):
+    """Values computed before training are kept, so a resumed run does not measure the base model again."""
+    if path.is_file():
+        return json.loads(path.read_text())["value"]
+    value = compute()
+    path.write_text(json.dumps({"value": value}))
+    return value
+
+
+def _mean_len(rows: list[dict[str, list[int]]]) -> float:
+    return sum(len(r["input_ids"]) for r in rows) / len(rows)
+
+
+def _check_export(out: Path) -> None:
+    config = json.loads((out / "adapter_config.json").read_text())
+    if config.get("modules_to_save"):
+        raise TrainError("the adapter saved extra modules; vLLM serves only LoRA weights")
+    if not (out / "adapter_model.safetensors").is_file():
+        raise TrainError("the adapter was not saved as safetensors")
+
+
+def _supported(cls: type, options: dict[str, Any]) -> dict[str, Any]:
+    """The options this transformers version takes (several were renamed between 4.x and 5.x)."""
+    import inspect
+
+    names = inspect.signature(cls.__init__).parameters
+    kept = {k: v for k, v in options.items() if k in names}
+    if "train_sampling_strategy" in kept:
+        kept.pop("group_by_length", None)
+    return kept
+
+
+def _plain(data: dict) -> dict:
+    return {k: str(v) if isinstance(v, Path) else v for k, v in data.items()}
