@@ -64,6 +64,7 @@ class LocalChatModel(BaseChatModel):
     max_new_tokens: int = 256
     temperature: float = 0.7
     top_p: float = 0.9
+    repetition_penalty: float = 1.15  # small models loop without it ("The music is played ... The music is played")
     _parts: tuple[Any, Any, threading.Lock] | None = PrivateAttr(default=None)
 
     @property
@@ -96,7 +97,8 @@ class LocalChatModel(BaseChatModel):
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=120)
         temperature = kwargs.get("temperature", self.temperature)
         settings = {**inputs, "streamer": streamer, "max_new_tokens": kwargs.get("max_tokens", self.max_new_tokens),
-                    "do_sample": temperature > 0, "pad_token_id": tokenizer.pad_token_id or tokenizer.eos_token_id}
+                    "do_sample": temperature > 0, "pad_token_id": tokenizer.pad_token_id or tokenizer.eos_token_id,
+                    "repetition_penalty": kwargs.get("repetition_penalty", self.repetition_penalty)}
         if temperature > 0:
             settings.update(temperature=temperature, top_p=self.top_p)
         failure: list[BaseException] = []

@@ -25,6 +25,7 @@ from langgraph.graph import END, START, StateGraph
 from retrieval import Catalog, Hit
 from retrieval.config import DEFAULT_COLLECTION, encore_home
 
+from .hints import Hints, merge, read_hints
 from .reply import Replies
 from .taste import Taste, candidates, rank
 from .understand import TitleMatcher, Turn, read_turn
@@ -110,8 +111,11 @@ class Agent:
         turn = read_turn(state.get("message", ""), self._artist_matcher(), self._title_matcher(index),
                          len(taste.shown))
         taste.apply(turn, self.catalog)
-        return {"taste": taste.model_dump(), "turn": _turn_dict(turn, taste), "extra": {},
-                "turns": state.get("turns", 0) + 1}
+        details = _turn_dict(turn, taste)
+        if details["search"] and details["search"] == turn.text:  # a new request: the model may add to the rules
+            hints = read_hints(self.chat(), turn.text)
+            details["hints"] = hints.model_dump() if hints else None
+        return {"taste": taste.model_dump(), "turn": details, "extra": {}, "turns": state.get("turns", 0) + 1}
 
     def _needs_tracks(self, state: ChatState) -> bool:
         turn = state["turn"]
@@ -124,6 +128,8 @@ class Agent:
         taste = Taste.model_validate(state["taste"])
         turn = state["turn"]
         request = self.catalog.read(turn["search"]) if turn["search"] else None
+        if request is not None and turn.get("hints"):
+            request = merge(request, Hints(**turn["hints"]), self._artist_matcher())
         return {"candidates": candidates(self.catalog, taste, request)}
 
     def _rank(self, state: ChatState) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from .errors import CorpusError
 MIN_CHARS, MAX_CHARS = 40, 1500  # shorter is noise; longer is cut at a sentence/line end
 MAX_LINE_BYTES = 200_000  # a "line" longer than this is not text a person wrote: skipped and reported
 VALIDATION_PERCENT = 10
+NOT_TEXTS = re.compile(r"(?i)^(.*[_-])?(license|licence|readme|copying|notice|changelog)$")  # beside the data
 TEXT_COLUMNS = ("text", "comment", "review", "body", "caption", "content", "lyrics")
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -134,7 +135,8 @@ def _files(paths: list[Path], suffixes: tuple[str, ...]) -> Iterator[Path]:
         if not path.exists():
             raise CorpusError(f"{path}: no such file or folder")
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+                           and not NOT_TEXTS.match(p.stem))
             if not found:
                 raise CorpusError(f"{path}: no {'/'.join(suffixes)} files in this folder")
             yield from found

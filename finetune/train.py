@@ -201,7 +201,8 @@ SAMPLE_TASKS = ("review", "describe", "lyrics", "friend")
 
 
 def samples(model: Any, tokenizer: Any, corpus: Corpus, max_new_tokens: int = 80) -> list[dict[str, str]]:
-    """Greedy answers to fixed prompts (the first validation example of each task), for the report."""
+    """Greedy answers (with the repetition penalty the in-process engine uses) to fixed prompts: the first
+    validation example of each task, for the report."""
     import torch
 
     out = []
@@ -214,7 +215,7 @@ def samples(model: Any, tokenizer: Any, corpus: Corpus, max_new_tokens: int = 80
         ids = {k: v.to(model.device) for k, v in ids.items()}
         with torch.no_grad():
             generated = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
-                                       pad_token_id=tokenizer.pad_token_id)
+                                       repetition_penalty=1.15, pad_token_id=tokenizer.pad_token_id)
         text = tokenizer.decode(generated[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
         out.append({"task": task, "prompt": example.prompt, "answer": text.strip()})
     return out

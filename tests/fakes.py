@@ -75,3 +75,15 @@ class ToolCaller(BaseChatModel):
         text = (f"Try \u201c{first['title']}\u201d by {first['artist']}. "
                 "Also \u201cMoonlight Forever\u201d by The Invented Band.")
         return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
+
+
+class StructuredChat(ScriptedChat):
+    """A scripted model that can also fill a schema (as a vLLM server does with json_schema)."""
+
+    supports_structured_output: bool = True
+    filled: Any = None
+
+    def with_structured_output(self, schema, **kwargs):
+        from langchain_core.runnables import RunnableLambda
+
+        return RunnableLambda(lambda messages: schema(**self.filled))
