@@ -44,7 +44,7 @@ demo: venv
 	printf '%s\n' "90s hip-hop for a road trip" "only before 1995" "👎 1" "why #2?" | $(ENCORE) chat
 	$(ENCORE) playlist "late-night coding, no vocals" --n 8
 	$(ENCORE) finetune --lyrics data/demo/lyrics.jsonl --comments data/demo/comments.jsonl \
-		--out "$${ENCORE_HOME:-$$HOME/.encore}/adapters/demo" --max-steps 5
+		--out "$${ENCORE_HOME:-$$HOME/.encore}/adapters/demo" --max-steps 4
 	ENCORE_ADAPTER="$${ENCORE_HOME:-$$HOME/.encore}/adapters/demo" $(ENCORE) review miles-davis--so-what
 
 lint: venv
