@@ -225,7 +225,7 @@ def facts(row: dict) -> str:
     return "\n".join(lines)
 
 
-def _lyric_example(raw: Raw) -> Example | None:
+def _lyric_example(raw: Raw) -> Example:
     text = limit(clean(raw.text))
     title = str(raw.meta.get("title") or "Untitled").strip() or "Untitled"
     from retrieval.mood import read_mood  # the packaged lexicon (no store needed)
@@ -238,7 +238,7 @@ def _lyric_example(raw: Raw) -> Example | None:
     return Example(_key(raw), "lyrics", ask + ".", text, "lyrics", language(text))
 
 
-def _comment_example(raw: Raw, catalog: dict[str, dict]) -> Example | None:
+def _comment_example(raw: Raw, catalog: dict[str, dict]) -> Example:
     meta = raw.meta
     text = limit(clean(raw.text))
     if meta.get("caption") == raw.text:  # a MusicCaps-style caption: the musician's tags -> the description
@@ -289,17 +289,15 @@ def build(lyrics: list[Path] = (), comments: list[Path] = (), catalog: Path | No
         raise CorpusError("give at least one source: --lyrics and/or --comments")
     skipped: list[str] = []
     tracks = load_catalog(catalog)
-    examples: list[Example] = []
+    examples: list[tuple[str, Example]] = []
     for raw in read_texts(list(lyrics), skipped):
-        examples.append(_lyric_example(raw))
+        examples.append((raw.where, _lyric_example(raw)))
     for raw in read_texts(list(comments), skipped):
-        examples.append(_comment_example(raw, tracks))
+        examples.append((raw.where, _comment_example(raw, tracks)))
     kept = []
-    for example in examples:
-        if example is None:
-            continue
+    for where, example in examples:
         if len(example.answer) < MIN_CHARS:
-            skipped.append(f"{example.source}: an answer under {MIN_CHARS} characters")
+            skipped.append(f"{where}: under {MIN_CHARS} characters of text after cleaning")
             continue
         kept.append(example)
     corpus = Corpus([], skipped)

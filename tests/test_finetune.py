@@ -95,3 +95,13 @@ def test_trained_adapter_changes_the_in_process_model(trained_adapter, smollm2):
     tuned = LocalChatModel(model_path=str(smollm2), adapter=str(trained_adapter), temperature=0.0).invoke(
         prompt, max_tokens=24).content
     assert base.strip() and tuned.strip() and base != tuned
+
+
+def test_short_texts_are_reported_with_their_place(tmp_path):
+    source = tmp_path / "lyrics.jsonl"
+    rows = [{"title": f"T{i}", "lyrics": f"A long enough verse number {i} about the sea and the sky and you."}
+            for i in range(12)] + [{"title": "Tiny", "lyrics": "<b>la</b>"}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    corpus = build(lyrics=[source])
+    assert corpus.stats["examples"] == 12
+    assert corpus.skipped == [f"{source}:13: under 40 characters of text after cleaning"]
