@@ -139,6 +139,8 @@ def train(corpus: Corpus, config: TrainConfig) -> dict[str, Any]:
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     seconds = time.perf_counter() - start
+    if not trainer.is_world_process_zero():  # under `accelerate launch`, one process evaluates and exports
+        return {}
     done = trainer.state.global_step - (int(resume.name.split("-")[-1]) if resume else 0)
     tokens = done * config.batch_size * config.grad_accum * _mean_len(train_rows)
     adapter_ppl = perplexity(model, tokenizer, valid_rows)
