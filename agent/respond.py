@@ -33,9 +33,9 @@ def pick_lines(hits: list[Hit]) -> str:
 
 
 def stream_verified(chat: BaseChatModel, messages: list, verifier: Verifier, on_text: OnText | None,
-                    max_tokens: int) -> SentenceStream:
+                    max_tokens: int, keep: Callable[[str], bool] | None = None) -> SentenceStream:
     """Stream the model's answer through the verifier; each kept sentence goes to `on_text` as soon as it ends."""
-    stream = SentenceStream(verifier, keep=good_sentence)
+    stream = SentenceStream(verifier, keep=keep or good_sentence)
     try:
         for chunk in chat.stream(messages, max_tokens=max_tokens):
             for sentence in stream.feed(str(chunk.content)):
@@ -56,8 +56,9 @@ def remark(chat: BaseChatModel, message: str, hits: list[Hit], notes: list[str],
     user = prompt("chat_user.txt").format(message=_clip(message, 300),
                                           notes=f"Understood: {', '.join(notes)}." if notes else "",
                                           picks=pick_lines(hits[:5]))
+    about = fact_words(hits)
     stream = stream_verified(chat, [SystemMessage(prompt("chat_system.txt")), HumanMessage(user)], verifier,
-                             on_text, max_tokens=40)
+                             on_text, max_tokens=40, keep=lambda s: good_sentence(s) and on_topic(s, about))
     return " ".join(stream.kept[:2])
 
 
@@ -71,6 +72,22 @@ def good_sentence(sentence: str) -> bool:
         return False
     echo = {"listener", "picks", "instruction", "instructions", "encore", "sentences", "rules"}
     return not echo & set(words)
+
+
+def fact_words(hits: list[Hit]) -> set[str]:
+    """The words the picks' own facts use (genres, styles, moods, descriptions): what a remark may be about."""
+    words: set[str] = set()
+    for hit in hits:
+        t = hit.track
+        text = " ".join([t.genre or "", *t.tags, *t.moods, t.description or ""])
+        words |= {w[:5] for w in re.findall(r"[^\W\d_]{4,}", text.casefold())}
+    return words - {w[:5] for w in ("with", "that", "this", "from", "into", "over", "their", "about", "track",
+                                    "song", "songs", "music", "sound")}
+
+
+def on_topic(sentence: str, about: set[str]) -> bool:
+    """Does the sentence speak of something the picks' facts mention? (Prefix match: "dreamy" ~ "dream".)"""
+    return any(w[:5] in about for w in re.findall(r"[^\W\d_]{4,}", sentence.casefold()))
 
 
 def grounded_intro(hits: list[Hit], notes: list[str]) -> str:
@@ -95,7 +112,9 @@ def playlist(chat: BaseChatModel, request: str, hits: list[Hit], verifier: Verif
     title = _title(raw_title, prose) or _fallback_title(request, hits)
     answer = str(chat.invoke([system, HumanMessage(prompt("playlist_user.txt").format(
         request=_clip(request, 300), picks=picks))], max_tokens=110).content)
-    sentences = [s for s in _unique(split_sentences(prose.check(answer).text)) if good_sentence(s)][:2]
+    about = fact_words(hits)
+    sentences = [s for s in _unique(split_sentences(prose.check(answer).text))
+                 if good_sentence(s) and on_topic(s, about)][:2]
     sentences += grounded_playlist(hits)[: max(0, 4 - len(sentences))]
     return title, " ".join(sentences[:4])
 

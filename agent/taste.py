@@ -69,7 +69,13 @@ class Taste(BaseModel):
         if turn.like_artists:
             self.seed_artists = list(turn.like_artists)
         if turn.year_min or turn.year_max:
-            self.year_min, self.year_max = turn.year_min, turn.year_max
+            low, high = turn.year_min, turn.year_max
+            if turn.intent == "refine":  # "only before 1995" narrows the era already asked for ("90s")
+                if low is None and self.year_min and (high is None or self.year_min <= high):
+                    low = self.year_min
+                if high is None and self.year_max and (low is None or self.year_max >= low):
+                    high = self.year_max
+            self.year_min, self.year_max = low, high
             notes.append(_era_note(turn.year_min, turn.year_max))
         if turn.energy_shift:
             anchor = _seed_ids(catalog, self) if turn.new_topic else self.shown

@@ -20,7 +20,7 @@ def default_script(prompt: str) -> str:
     if "Write a review" in prompt:
         return " ".join(["The arrangement breathes, and every part has room."] * 3
                         + ["It feels like a late walk home with the city still humming."] * 2)
-    return "A gentle, unhurried set to soften the edges of the day. Enjoy every moment of it."
+    return "A gentle, calm set of soft piano and warm, peaceful sounds. Enjoy every calm moment of it."
 
 
 class ScriptedChat(BaseChatModel):

@@ -41,7 +41,7 @@ def test_a_mood_request_gets_grounded_picks(agent, demo_catalog):
     for i, (track, line) in enumerate(zip(tracks, lines, strict=True), 1):
         assert line.startswith(f"{i}. \u201c{track.title}\u201d")  # each reason is about its own track
     assert result.reply.startswith(f"Here are {len(tracks)} picks")
-    assert result.reply.endswith("Enjoy every moment of it.")  # the model's remark comes after the list
+    assert result.reply.endswith("Enjoy every calm moment of it.")  # the model's remark comes after the list
 
 
 def test_refinements_change_the_picks_as_asked(agent, demo_catalog):
@@ -107,7 +107,8 @@ def test_a_resumed_session_keeps_its_preferences(demo_catalog, tmp_path):
 
 def test_the_verifier_drops_invented_music(demo_catalog, tmp_path):
     def liar(prompt: str) -> str:
-        return ("These fit a quiet evening. You should also hear \u201cImaginary Hit\u201d by Ghost Band. "
+        return ("These gentle piano pieces fit a quiet evening. "
+                "You should also hear \u201cImaginary Hit\u201d by Ghost Band. "
                 "Or try Moonlight Sonata Redux by The Nonexistents.")
 
     agent = Agent(catalog=demo_catalog, chat=scripted(liar), checkpoint=tmp_path / "s.sqlite")
@@ -116,7 +117,7 @@ def test_the_verifier_drops_invented_music(demo_catalog, tmp_path):
     agent.close()
     assert "Imaginary Hit" not in result.reply and "Nonexistents" not in result.reply
     assert "Imaginary Hit" not in "".join(streamed)  # never shown, not even while streaming
-    assert result.reply.endswith("These fit a quiet evening.")
+    assert result.reply.endswith("These gentle piano pieces fit a quiet evening.")
     assert all(demo_catalog.index().get(t["id"]) for t in result.tracks)
 
 
@@ -253,3 +254,20 @@ def test_structured_output_adds_to_the_rules_when_the_model_supports_it(demo_cat
         agent.close()
     assert sum(t.genre == "jazz" for t in with_hints) >= 4
     assert sum(t.genre == "jazz" for t in rules_only) < sum(t.genre == "jazz" for t in with_hints)
+
+
+def test_an_era_refinement_narrows_the_era_asked_for(agent, demo_catalog):
+    agent.say("90s hip-hop for a road trip", "s")
+    agent.say("only before 1995", "s")
+    taste = agent.taste("s")
+    assert (taste.year_min, taste.year_max) == (1990, 1994)
+
+
+def test_remarks_off_the_facts_are_dropped(demo_catalog, tmp_path):
+    def rambler(prompt: str) -> str:
+        return "There is a special place I adore at Nippeljeon Kobun. Soft, calm piano for a slow evening."
+
+    agent = Agent(catalog=demo_catalog, chat=scripted(rambler), checkpoint=tmp_path / "s.sqlite")
+    result = agent.say("calm piano", "s")
+    agent.close()
+    assert "Nippeljeon" not in result.reply and result.reply.endswith("Soft, calm piano for a slow evening.")
