@@ -249,6 +249,9 @@ def _supported(cls: type, options: dict[str, Any]) -> dict[str, Any]:
     import inspect
 
     names = inspect.signature(cls.__init__).parameters
+    if "activation_checkpointing" in names and "gradient_checkpointing" in options:
+        options = {**options, "activation_checkpointing": options["gradient_checkpointing"]}
+        options.pop("gradient_checkpointing")
     kept = {k: v for k, v in options.items() if k in names}
     if "train_sampling_strategy" in kept:
         kept.pop("group_by_length", None)
