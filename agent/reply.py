@@ -94,16 +94,22 @@ class Replies:
             text = "Which track should I review? Say \u201creview #2\u201d after a list, or name a title in quotes."
             _emit(on_text, text)
             return {"reply": text}
-        text = self.review(track)
+        related = self._related(track)
+        text = self.review(track, related)
         _emit(on_text, text)
-        return {"reply": text, "extra": {"review": text, "track": track.model_dump(exclude_none=True)}}
+        return {"reply": text, "extra": {"review": text, "track": track.model_dump(exclude_none=True),
+                                         "related": [t.id for t in related]}}
 
-    def review(self, track: Track) -> str:
-        vector = self.catalog.vectors([track.id]).get(track.id)
-        related = [t for t, _ in self.catalog.near(vector, 6)] if vector else []
-        related = [t for t in related if t.id != track.id and t.artist_key != track.artist_key][:3]
+    def review(self, track: Track, related: list[Track] | None = None) -> str:
+        """A review of `track`; it may compare it with its nearest catalog neighbours (and name only those)."""
+        related = self._related(track) if related is None else related
         verifier = Verifier([track, *related], self._artists())
         return respond.review(self.chat(), track, comments_for(track.id), verifier, related)
+
+    def _related(self, track: Track) -> list[Track]:
+        vector = self.catalog.vectors([track.id]).get(track.id)
+        near = [t for t, _ in self.catalog.near(vector, 6)] if vector else []
+        return [t for t in near if t.id != track.id and t.artist_key != track.artist_key][:3]
 
     def _explain(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
         taste = Taste.model_validate(state["taste"])
@@ -155,6 +161,7 @@ class Replies:
         extra = state.get("extra") or {}
         if extra.get("track"):
             tracks.append(Track.model_validate(extra["track"]))
+        tracks += [t for t in (index.get(i) for i in extra.get("related", [])) if t]
         verifier = Verifier(tracks, self._artists(), tuple(state["turn"].get("named", [])))
         lines = []
         listed = {i + 1: h.track for i, h in enumerate(allowed)}

@@ -152,17 +152,27 @@ def review(chat: BaseChatModel, track: Track, comments: list[str], verifier: Ver
     messages = [SystemMessage(prompt("review_system.txt")), HumanMessage(
         prompt("review_user.txt").format(facts=facts(track), context=context, title=track.title))]
     answer = _tidy(str(chat.invoke(messages, max_tokens=360).content))
-    sentences = _review_sentences(answer, verifier)
-    if _words(sentences) < REVIEW_WORDS[0]:
+    about = fact_words([Hit(track, 1.0, "")]) | {w[:5] for c in comments[:3] for w in re.findall(r"[^\W\d_]{4,}",
+                                                                                               c.casefold())}
+    written = _review_sentences(answer, verifier)
+    if _words([x for x in written if on_topic(x, about)]) < REVIEW_WORDS[0]:
         messages += [AIMessage(answer), HumanMessage(prompt("review_more.txt").format(title=track.title))]
         more = _tidy(str(chat.invoke(messages, max_tokens=200).content))
-        sentences = _unique(sentences + _review_sentences(more, verifier))
+        written = _unique(written + _review_sentences(more, verifier))
+    # what speaks of the track's facts first; then grounded sentences; the model's other sentences only if the
+    # review would otherwise be too short
+    sentences = [x for x in written if on_topic(x, about)]
     if _words(sentences) < REVIEW_WORDS[0]:
-        sentences += [s for s in grounded_review(track, related) if s not in sentences]
+        sentences += [x for x in grounded_review(track, related) if x not in sentences]
+    for extra in (x for x in written if x not in sentences):
+        if _words(sentences) >= REVIEW_WORDS[0]:
+            break
+        sentences.append(extra)
     return _fit_words(sentences, REVIEW_WORDS[1])
 
 
 def _review_sentences(text: str, verifier: Verifier) -> list[str]:
+    """The model's sentences that pass the verifier and read as sentences."""
     return _unique(s for s in split_sentences(verifier.check(text).text) if good_sentence(s))
 
 
