@@ -135,10 +135,15 @@ class Agent:
     def _rank(self, state: ChatState) -> dict[str, Any]:
         taste = Taste.model_validate(state["taste"])
         turn = state["turn"]
-        hits = rank(self.catalog, taste, state["candidates"], turn["n"], turn["named"])
-        taste.shown = [h.track.id for h in hits]
+        kept: list[dict[str, Any]] = []
+        if turn["intent"] == "feedback":  # thumbs up/down edit the list on screen: disliked ones are replaced
+            kept = [p for p in state.get("picks", []) if p["id"] in taste.shown and p["id"] not in taste.disliked]
+        wanted = max(0, turn["n"] - len(kept)) if kept else turn["n"]
+        hits = rank(self.catalog, taste, state["candidates"], wanted, turn["named"]) if wanted else []
+        picks = kept + [_hit_dict(h) for h in hits]
+        taste.shown = [p["id"] for p in picks]
         taste.history += [i for i in taste.shown if i not in taste.history]
-        return {"picks": [_hit_dict(h) for h in hits], "taste": taste.model_dump()}
+        return {"picks": picks, "taste": taste.model_dump()}
 
     def _respond(self, state: ChatState) -> dict[str, Any]:
         on_text = getattr(self._local, "on_text", None)

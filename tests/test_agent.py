@@ -72,6 +72,9 @@ def test_dislikes_never_come_back_and_likes_steer(agent, demo_catalog):
     assert feedback.intent == "feedback"
     taste = agent.taste("s")
     assert set(taste.disliked) == disliked and taste.liked == [first.tracks[1]["id"]]
+    kept = [t["id"] for t in first.tracks if t["id"] not in disliked]
+    assert [t["id"] for t in feedback.tracks][:len(kept)] == kept  # the list is edited, not replaced
+    assert len(feedback.tracks) == len(first.tracks)
     for message in ("more", "faster", "upbeat funk to dance to", "make this a playlist"):
         shown = {t["id"] for t in agent.say(message, "s").tracks}
         assert not shown & disliked
