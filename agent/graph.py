@@ -108,7 +108,7 @@ class Agent:
     def _understand(self, state: ChatState) -> dict[str, Any]:
         taste = Taste.model_validate(state.get("taste") or {})
         index = self.catalog.index()
-        turn = read_turn(state.get("message", ""), self._artist_matcher(), self._title_matcher(index),
+        turn = read_turn(state.get("message", ""), self.catalog.artist_matcher(), self._title_matcher(index),
                          len(taste.shown))
         taste.apply(turn, self.catalog)
         details = _turn_dict(turn, taste)
@@ -129,7 +129,7 @@ class Agent:
         turn = state["turn"]
         request = self.catalog.read(turn["search"]) if turn["search"] else None
         if request is not None and turn.get("hints"):
-            request = merge(request, Hints(**turn["hints"]), self._artist_matcher())
+            request = merge(request, Hints(**turn["hints"]), self.catalog.artist_matcher())
         return {"candidates": candidates(self.catalog, taste, request)}
 
     def _rank(self, state: ChatState) -> dict[str, Any]:
@@ -173,7 +173,7 @@ class Agent:
         from .verify import Verifier
 
         index = self.catalog.index()
-        turn = read_turn(text, self._artist_matcher(), self._title_matcher(index))
+        turn = read_turn(text, self.catalog.artist_matcher(), self._title_matcher(index))
         taste = Taste()
         taste.apply(turn, self.catalog)
         request = self.catalog.read(turn.request.text) if turn.request and turn.has_content else None
@@ -183,7 +183,7 @@ class Agent:
             return {"title": "", "description": "Nothing in the catalog fits that request.", "tracks": []}
         if not describe:
             return {"title": "", "description": "", "tracks": [_hit_dict(h) for h in hits]}
-        verifier = Verifier([h.track for h in hits], self._artist_matcher(), tuple(turn.like_artists))
+        verifier = Verifier([h.track for h in hits], self.catalog.artist_matcher(), tuple(turn.like_artists))
         title, description = respond.playlist(self.chat(), text, hits, verifier)
         return {"title": title, "description": description, "tracks": [_hit_dict(h) for h in hits]}
 
@@ -198,10 +198,6 @@ class Agent:
 
     def exists(self, session: str) -> bool:
         return bool(self.graph.get_state({"configurable": {"thread_id": session}}).values)
-
-    def _artist_matcher(self):
-        self.catalog.read("")  # builds the catalog's artist matcher once per index
-        return self.catalog._artists[1] if self.catalog._artists else None
 
     def _title_matcher(self, index) -> TitleMatcher:
         if self._titles is None or self._titles[0] is not index:

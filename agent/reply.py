@@ -57,7 +57,7 @@ class Replies:
         header = respond.grounded_intro(hits, state["turn"]["notes"])
         listing = self._listing(hits, verifier)
         _emit(on_text, f"{header}\n\n{listing}")  # the picks at once; the model's remark follows
-        prose = Verifier([h.track for h in hits], self._artists(), no_names=True)
+        prose = Verifier([h.track for h in hits], self.catalog.artist_matcher(), no_names=True)
         said: list[str] = []
 
         def streamed(sentence: str) -> None:
@@ -103,7 +103,7 @@ class Replies:
     def review(self, track: Track, related: list[Track] | None = None) -> str:
         """A review of `track`; it may compare it with its nearest catalog neighbours (and name only those)."""
         related = self._related(track) if related is None else related
-        verifier = Verifier([track, *related], self._artists())
+        verifier = Verifier([track, *related], self.catalog.artist_matcher())
         return respond.review(self.chat(), track, comments_for(track.id), verifier, related)
 
     def _related(self, track: Track) -> list[Track]:
@@ -162,7 +162,7 @@ class Replies:
         if extra.get("track"):
             tracks.append(Track.model_validate(extra["track"]))
         tracks += [t for t in (index.get(i) for i in extra.get("related", [])) if t]
-        verifier = Verifier(tracks, self._artists(), tuple(state["turn"].get("named", [])))
+        verifier = Verifier(tracks, self.catalog.artist_matcher(), tuple(state["turn"].get("named", [])))
         lines = []
         listed = {i + 1: h.track for i, h in enumerate(allowed)}
         for line in text.split("\n"):
@@ -199,11 +199,8 @@ class Replies:
         taste = state.get("taste") or {}
         index = self.catalog.index()
         related = [t for t in (index.get(i) for i in [*taste.get("seeds", []), *taste.get("liked", [])]) if t]
-        return Verifier([h.track for h in hits] + related, self._artists(), tuple(state["turn"].get("named", [])))
-
-    def _artists(self):
-        self.catalog.read("")
-        return self.catalog._artists[1] if self.catalog._artists else None
+        return Verifier([h.track for h in hits] + related, self.catalog.artist_matcher(),
+                        tuple(state["turn"].get("named", [])))
 
     def _target(self, state: dict[str, Any]) -> Track | None:
         taste = Taste.model_validate(state["taste"])

@@ -93,7 +93,7 @@ def run_tools(agent: Any, chat: BaseChatModel, message: str) -> dict[str, Any]:
             seen += [i for i in _ids(m.content) if index.get(i) is not None and i not in seen]
     final = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage) and m.content), None)
     tracks = [index.get(i) for i in seen]
-    text = Verifier(tracks, agent._artist_matcher()).check(str(final.content) if final else "").text
+    text = Verifier(tracks, agent.catalog.artist_matcher()).check(str(final.content) if final else "").text
     return {"reply": text, "tracks": [t.model_dump(exclude_none=True) for t in tracks[:25]]}
 
 

@@ -160,11 +160,15 @@ class Catalog:
         self._index.save(self.lexical_dir)
         return self._index
 
-    def read(self, text: str) -> Request:
+    def artist_matcher(self) -> ArtistMatcher:
+        """Recognises this catalog's artists in text; rebuilt when the index changes."""
         index = self.index()
         if self._artists is None or self._artists[0] is not index:
             self._artists = (index, ArtistMatcher(index.artists))
-        return read_request(text, self._artists[1])
+        return self._artists[1]
+
+    def read(self, text: str) -> Request:
+        return read_request(text, self.artist_matcher())
 
     def search(self, text: str | Request, k: int = 10, filters: Filters | None = None,
                max_per_artist: int | None = 2) -> list[Hit]:
