@@ -50,6 +50,8 @@ class Taste(BaseModel):
                 _add(self.disliked, track_id)
                 _drop(self.liked, track_id)
                 notes.append(f"you disliked #{position}")
+        for artist in turn.request.artists if turn.request else ():  # named again: they changed their mind
+            _drop(self.excluded_artists, artist)
         for artist in turn.exclude_artists:
             _add(self.excluded_artists, artist)
             notes.append(f"no {catalog.index().artists.get(artist, artist)}")

@@ -63,6 +63,8 @@ def test_an_artist_ruled_out_stays_out(agent, demo_catalog):
     assert result.intent == "refine"
     for message in ("more", "ambient electronic for studying", "dreamy synths"):
         assert not any(t.artist == "Boards of Canada" for t in tracks_of(agent.say(message, "s"), demo_catalog))
+    again = tracks_of(agent.say("ok, play some Boards of Canada after all", "s"), demo_catalog)
+    assert any(t.artist == "Boards of Canada" for t in again)  # naming them again lifts the ban
 
 
 def test_dislikes_never_come_back_and_likes_steer(agent, demo_catalog):
