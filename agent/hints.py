@@ -9,7 +9,6 @@ and the catalog before they add to what the rules found. In-process models skip 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
@@ -36,14 +35,13 @@ class Hints(BaseModel):
 
 
 def supports_structured(chat: BaseChatModel) -> bool:
-    if os.environ.get("ENCORE_UNDERSTAND", "").casefold() == "rules":
-        return False
     return bool(getattr(chat, "supports_structured_output", False)) or type(chat).__name__ == "ChatOpenAI"
 
 
-def read_hints(chat: BaseChatModel, text: str) -> Hints | None:
-    """The model's reading of `text`, or None when it cannot give one (the rules then stand alone)."""
-    if not text.strip() or not supports_structured(chat):
+def read_hints(chat: BaseChatModel, text: str, rules_only: bool = False) -> Hints | None:
+    """The model's reading of `text`, or None when it cannot give one or `rules_only` (the rules then stand
+    alone)."""
+    if rules_only or not text.strip() or not supports_structured(chat):
         return None
     system = SystemMessage(prompt("hints_system.txt").format(moods=", ".join(vocabulary())))
     try:

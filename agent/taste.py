@@ -12,7 +12,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from retrieval import Catalog, Filters, Hit, Request, Track
-from retrieval.search import RRF_K, Evidence, diversify, style_words, why
+from retrieval.fusion import rrf_score
+from retrieval.search import Evidence, diversify, style_words, why
 
 from .understand import Turn
 
@@ -143,7 +144,7 @@ def rank(catalog: Catalog, taste: Taste, found: list[dict[str, Any]], n: int, na
         track = index.get(record["id"])
         if track is None or not taste.admits(track):
             continue
-        fused[record["id"]] = fused.get(record["id"], 0.0) + record["weight"] / (RRF_K + record["rank"] + 1)
+        fused[record["id"]] = fused.get(record["id"], 0.0) + rrf_score(record["rank"], record["weight"])
         if record["id"] not in first or record["source"] == "seeds":  # "close to #2" is the reason asked for
             first[record["id"]] = record
     disliked_artists = {t.artist_key for t in (index.get(i) for i in taste.disliked) if t}
@@ -155,7 +156,7 @@ def rank(catalog: Catalog, taste: Taste, found: list[dict[str, Any]], n: int, na
         scored.append((score, track, _evidence(first[track_id]["evidence"])))
     scored.sort(key=lambda s: -s[0])
     chosen = diversify(scored, n, 2, tuple(named) + tuple(taste.seed_artists))
-    best = 2 * SEED_WEIGHT / (RRF_K + 1)
+    best = rrf_score(0, 2 * SEED_WEIGHT)
     return [Hit(track, min(1.0, score / best), first[track.id]["why"], evidence) for score, track, evidence in chosen]
 
 
@@ -198,7 +199,7 @@ def _neighbours(catalog: Catalog, seeds: list[str], filters: Filters, request: R
         evidence = Evidence(era_asked=era)
         sentence = why(track, evidence, request).rstrip(".")
         if seed:
-            sentence += f", close to \u201c{seed.title}\u201d" + (f" by {seed.artist}" if seed.artist else "")
+            sentence += f", close to {seed.label()}"
         out.append(Hit(track, similarity, sentence + ".", evidence))
     return out
 

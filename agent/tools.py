@@ -17,7 +17,7 @@ from langchain_core.tools import BaseTool, tool
 from retrieval import CatalogError
 
 from .explain import prompt
-from .reply import explain_track
+from .intents import explain_track
 from .taste import Taste
 from .verify import Verifier
 

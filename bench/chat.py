@@ -10,7 +10,6 @@ what the model adds. Prints a markdown table, writes bench/out/chat.png and chat
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -20,7 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from retrieval.settings import apply_process_defaults  # noqa: E402
+
+apply_process_defaults()
 
 TURNS = [
     "rough day, need something to calm down", "faster", "only before 2000", "\U0001F44E 1", "more like #2",

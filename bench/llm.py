@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -29,14 +28,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from retrieval.settings import DEMO_DIR, Settings, apply_process_defaults  # noqa: E402
+
+apply_process_defaults()
 
 from agent.models import default_model_path  # noqa: E402
 from agent.serve import ServeConfig, command, vllm_python, wait_healthy  # noqa: E402
+from retrieval.process import Child  # noqa: E402
 
 
 def make_prompt(tokenizer, target: int = 300) -> str:
-    lines = [json.loads(line) for line in (ROOT / "data" / "demo" / "catalog.jsonl").open(encoding="utf-8")]
+    lines = [json.loads(line) for line in (DEMO_DIR / "catalog.jsonl").open(encoding="utf-8")]
     text = "Here are some songs from the catalog:\n"
     for row in lines:
         text += f"- {row['title']} by {row['artist']} ({row['year']}): {row['description']}\n"
@@ -165,13 +167,15 @@ def main() -> None:
                 cold = inprocess_request(chat, tokenizer, prompt, args.max_tokens, cold=True)
                 rows.append({"engine": "in-process transformers", "model": "base, cold prompt", "concurrent": 1,
                              **run_concurrent(cold, 1)})
-        python, cpu = vllm_python()
-        argv, env = command(ServeConfig(model_path, adapter, port=args.port, max_model_len=2048), python, cpu)
+        settings = Settings.load()
+        python, cpu = vllm_python(settings)
+        argv, env = command(ServeConfig(model_path, adapter, port=args.port, max_model_len=2048), python, cpu,
+                            settings)
         log = (OUT / "llm-vllm.log").open("w")
-        server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = Child.start(argv, env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{args.port}"
         try:
-            wait_healthy(url, server)
+            wait_healthy(url, server.process)
             for label, name in (("base", model_path.name), ("LoRA", "encore")):
                 one = vllm_request(url, name, prompt, args.max_tokens)
                 one()
@@ -184,8 +188,7 @@ def main() -> None:
                     rows.append({"engine": "vLLM-CPU" if cpu else "vLLM", "model": "base, cold prompt",
                                  "concurrent": 1, **run_concurrent(cold, 1)})
         finally:
-            server.terminate()
-            server.wait(timeout=60)
+            server.stop()
             log.close()
     print(f"\nprompt: {prompt_tokens} tokens (shared context + a unique request; 'cold': unique from the first "
           f"token); answer: {args.max_tokens} tokens; model: {model_path.name}\n")

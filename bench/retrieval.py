@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "datasets"
 OUT = ROOT / "bench" / "out"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from retrieval.settings import apply_process_defaults  # noqa: E402
+
+apply_process_defaults()
 
 from retrieval import Catalog, Track  # noqa: E402
 from retrieval.embed import Embedder, get_embedder  # noqa: E402

@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from retrieval.settings import DEMO_DIR  # noqa: E402
+
 SHAPES = {  # hidden, layers, heads, kv heads, intermediate
     "Llama 1B shape (Llama-3.2-1B body)": (2048, 16, 32, 8, 8192),
     "SmolLM2-135M shape": (576, 30, 9, 3, 1536),
@@ -61,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     if not torch.cuda.is_available():
         sys.exit("bench: no CUDA GPU here")
-    demo = ROOT / "data" / "demo"
+    demo = DEMO_DIR
     corpus = build([demo / "lyrics.jsonl"], [demo / "comments.jsonl"], demo / "catalog.jsonl")
     rows = []
     for label, shape in SHAPES.items():

@@ -1,6 +1,7 @@
 """Retrieval: the catalog record and importers, embeddings, the Chroma store, hybrid search and the mood model.
 
-Front door: `Catalog` (ingest, search, get). `search` ranks; `read_request` and `read_mood` understand text.
+Front door: `Catalog` (ingest, search, get); every package is configured with `Settings`.
+`search` ranks; `read_request` and `read_mood` understand text.
 Names load on first use, so `retrieval.errors` or `retrieval.mood` do not pull in Chroma.
 """
 
@@ -10,9 +11,10 @@ from importlib import import_module
 from typing import Any
 
 _WHERE = {"Catalog": "catalog", "IngestReport": "catalog", "CatalogError": "errors", "EmbedderError": "errors",
-          "EncoreError": "errors", "StoreError": "errors", "FORMATS": "importers", "BadRow": "importers",
+          "EncoreError": "errors", "StoreError": "errors", "ConfigError": "errors", "FORMATS": "importers",
+          "BadRow": "importers",
           "Mood": "mood", "read_mood": "mood", "Request": "query", "read_request": "query", "Track": "records",
-          "Filters": "search", "Hit": "search", "search": "search"}
+          "Filters": "search", "Hit": "search", "search": "search", "Settings": "settings"}
 __all__ = sorted(_WHERE)
 
 

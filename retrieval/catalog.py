@@ -2,7 +2,7 @@
 
     from retrieval import Catalog
     catalog = Catalog("demo")
-    catalog.ingest([Path("data/demo/catalog.jsonl")])
+    catalog.ingest([Settings.load().demo_catalog])
     for hit in catalog.search("rainy evening jazz", k=5):
         print(hit.track.title, hit.why)
 """
@@ -18,7 +18,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .config import DEFAULT_COLLECTION, lexical_path
 from .embed import Embedder, get_embedder
 from .errors import CatalogError
 from .importers import BadRow, read_source
@@ -26,6 +25,7 @@ from .lexical import LexicalIndex
 from .query import ArtistMatcher, Request, read_request
 from .records import Track
 from .search import Filters, Hit, search
+from .settings import DEFAULT_COLLECTION, Settings
 from .store import Store, check_collection_name
 
 BATCH = 256
@@ -49,11 +49,13 @@ class IngestReport:
 class Catalog:
     """One named collection of tracks, in Chroma plus its local lexical index."""
 
-    def __init__(self, name: str = DEFAULT_COLLECTION, embedder: Embedder | None = None, store: Store | None = None):
+    def __init__(self, name: str = DEFAULT_COLLECTION, embedder: Embedder | None = None, store: Store | None = None,
+                 settings: Settings | None = None):
+        self.settings = settings or Settings.load()
         self.name = check_collection_name(name)
-        self.embedder = embedder or get_embedder()
-        self.store = store or Store(self.embedder)
-        self.lexical_dir = lexical_path(self.name)  # fixed now, like the store's path
+        self.embedder = embedder or get_embedder(self.settings)
+        self.store = store or Store(self.embedder, settings=self.settings)
+        self.lexical_dir = self.settings.lexical_path(self.name)  # fixed now, like the store's path
         self._collection = None
         self._index: LexicalIndex | None = None
         self._artists: tuple[LexicalIndex, ArtistMatcher] | None = None

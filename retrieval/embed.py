@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
-from .config import embedder_name, encore_home
 from .errors import EmbedderError
+from .settings import Settings
 
 BATCH = 32
 
@@ -39,13 +39,13 @@ def packaged_model_path() -> str:
 class Embedder:
     """Encodes texts to unit-length vectors (cosine similarity = dot product)."""
 
-    def __init__(self, name: str | None = None, backend: str | None = None):
-        self.name = name or embedder_name() or packaged_model_path()
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a missing local model must fail, not download
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        backend = backend or os.environ.get("ENCORE_EMBEDDER_BACKEND", "auto")
+    def __init__(self, name: str | None = None, backend: str = "auto", cache: Path | None = None):
+        """`name`: a local folder or hub id (default the packaged MiniLM); `cache`: where the ONNX export goes
+        (default `$ENCORE_HOME/models/onnx`)."""
+        self.name = name or packaged_model_path()
         self._lock = threading.Lock()
-        self._onnx = _OnnxEncoder.open(Path(self.name)) if backend != "torch" else None
+        cache = cache or Settings.load().models_dir / "onnx"
+        self._onnx = _OnnxEncoder.open(Path(self.name), cache) if backend != "torch" else None
         if self._onnx is not None:
             self.backend, self.dimension = "onnx", self._onnx.dimension
             return
@@ -53,8 +53,9 @@ class Embedder:
             raise EmbedderError(f"{self.name} cannot run on ONNX (not a local mean-pooled model)")
         from sentence_transformers import SentenceTransformer
 
-        try:
-            self._model = SentenceTransformer(self.name, device=None if _cuda() else "cpu")
+        try:  # a local folder is never looked up on a hub: a missing file fails here instead of downloading
+            self._model = SentenceTransformer(self.name, device=None if _cuda() else "cpu",
+                                              local_files_only=Path(self.name).is_dir())
         except Exception as error:
             raise EmbedderError(f"cannot load the embedder {self.name!r}: {error}") from error
         self.backend = "torch"
@@ -93,7 +94,7 @@ class _OnnxEncoder:
         self.dimension = dimension
 
     @classmethod
-    def open(cls, model_dir: Path) -> _OnnxEncoder | None:
+    def open(cls, model_dir: Path, cache: Path) -> _OnnxEncoder | None:
         """The ONNX encoder for a local model folder, exporting it on first use; None if it does not fit."""
         try:
             modules = json.loads((model_dir / "modules.json").read_text())
@@ -109,7 +110,7 @@ class _OnnxEncoder:
         if not (model_dir / "tokenizer.json").is_file():
             return None
         try:
-            onnx_file = _export(model_dir)
+            onnx_file = _export(model_dir, cache)
             return cls(onnx_file, model_dir, max_length, int(pooling["word_embedding_dimension"]))
         except ImportError:
             return None  # onnx/onnxruntime not installed: the torch path still works
@@ -133,7 +134,7 @@ class _OnnxEncoder:
         return out
 
 
-def _export(model_dir: Path) -> Path:
+def _export(model_dir: Path, cache: Path) -> Path:
     """Export the model's transformer to ONNX once (a few seconds), keyed by the weights' identity."""
     weights = next((model_dir / n for n in ("model.safetensors", "pytorch_model.bin") if (model_dir / n).is_file()),
                    None)
@@ -141,7 +142,7 @@ def _export(model_dir: Path) -> Path:
         raise ImportError("no weights file")
     stat = weights.stat()
     key = hashlib.sha1(f"{weights.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
-    target = encore_home() / "models" / "onnx" / f"{model_dir.name}-{key}.onnx"
+    target = cache / f"{model_dir.name}-{key}.onnx"
     if target.is_file():
         return target
     import onnx  # noqa: F401 - torch's exporter needs it; missing -> ImportError -> torch path
@@ -204,16 +205,19 @@ def _cuda() -> bool:
         return False
 
 
-_shared: dict[str, Embedder] = {}
+_shared: dict[tuple[str, str], Embedder] = {}
 _shared_lock = threading.Lock()
 
 
-def get_embedder(name: str | None = None) -> Embedder:
-    """One embedder per model per process: loading it costs about a second."""
-    key = name or embedder_name() or "packaged"
+def get_embedder(settings: Settings | None = None, name: str | None = None) -> Embedder:
+    """One embedder per model and backend per process: loading it costs about a second. `name` (a model Chroma
+    recorded for a collection) wins over the settings' `embedder`."""
+    settings = settings or Settings.load()
+    name = name or settings.embedder
+    key = (name or "packaged", settings.embedder_backend)
     with _shared_lock:
         if key not in _shared:
-            _shared[key] = Embedder(name)
+            _shared[key] = Embedder(name, settings.embedder_backend, settings.models_dir / "onnx")
         return _shared[key]
 
 
@@ -235,7 +239,7 @@ class ChromaEmbedding(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
-        return ChromaEmbedding(get_embedder(config.get("model")))
+        return ChromaEmbedding(get_embedder(name=config.get("model")))
 
     def is_legacy(self) -> bool:
         return False

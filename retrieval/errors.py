@@ -18,3 +18,7 @@ class StoreError(EncoreError):
 
 class EmbedderError(EncoreError):
     """The sentence embedder cannot be loaded."""
+
+
+class ConfigError(EncoreError):
+    """A setting (environment variable or config.toml) has a value Encore cannot use."""

@@ -96,6 +96,10 @@ class Track(BaseModel):
             self.genre = self.genre.lower()
         return self
 
+    def label(self) -> str:
+        """How Encore names a track in prose: “title” by artist (just “title” without an artist)."""
+        return f"\u201c{self.title}\u201d" + (f" by {self.artist}" if self.artist else "")
+
     @property
     def artist_key(self) -> str:
         return (self.artist or "").casefold()

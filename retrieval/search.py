@@ -9,11 +9,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .embed import Embedder
+from .fusion import fuse, rrf_score
 from .lexical import LexicalIndex
 from .query import Request
 from .records import Track, energy_level
 
-RRF_K = 60  # the constant from Cormack et al. (2009); damps the head of each list
 WEIGHTS = {"relevance": 0.40, "mood": 0.22, "energy": 0.16, "valence": 0.10, "genre": 0.22,
            "instrumental": 0.15, "artist": 0.30, "rating": 0.03}
 OUT_OF_RANGE_PENALTY = {"energy": 0.8, "valence": 0.5}
@@ -106,14 +106,6 @@ class Hit:
         return data
 
 
-def _rrf(*rankings: Iterable[int]) -> dict[int, float]:
-    fused: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, row in enumerate(ranking):
-            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
-    return fused
-
-
 def _fit(value: float | None, wanted: tuple[float, float] | None) -> tuple[float, float]:
     """(closeness to the middle of the wanted range, distance outside it); neutral when unknown."""
     if wanted is None:
@@ -180,11 +172,11 @@ def _scored(index: LexicalIndex, collection: Any, embedder: Embedder, request: R
         lexical = [row for row, _ in index.search(text, pool * 3) if filters.admits(index.track(row))][:pool]
     else:
         lexical = [row for row, _ in index.search(text, pool)]
-    best = 2.0 / (RRF_K + 1)
+    best = rrf_score(0, 2.0)  # first in both lists
     dense_rank = {row: i + 1 for i, row in enumerate(dense)}
     lexical_rank = {row: i + 1 for i, row in enumerate(lexical)}
     scored = []
-    for row, rrf in _rrf(dense, lexical).items():
+    for row, rrf in fuse([dense, lexical]).items():
         track = index.track(row)
         score, evidence = score_track(track, request, rrf / best)
         evidence = replace(evidence, dense_rank=dense_rank.get(row), lexical_rank=lexical_rank.get(row))
@@ -228,7 +220,7 @@ def why(track: Track, evidence: Evidence, request: Request) -> str:
     """One sentence, built only from the track's own fields and the words of the request they matched."""
     energy = f"{energy_level(track.energy).replace('medium', 'mid')}-energy" if track.energy is not None else None
     kind = " ".join(x for x in (energy, track.genre or (track.tags[0] if track.tags else None)) if x) or "a"
-    subject = f"\u201c{track.title}\u201d" + (f" by {track.artist}" if track.artist else "")
+    subject = track.label()
     article = "an" if kind[:1] in "aeiou" else "a"
     sentence = f"{subject} is {article} {kind} track" if kind != "a" else f"{subject} is a track"
     if track.year:

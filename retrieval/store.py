@@ -7,11 +7,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
-from chromadb.config import Settings
+from chromadb.config import Settings as ChromaSettings
 
-from .config import chroma_path, chroma_url
 from .embed import ChromaEmbedding, Embedder
 from .errors import StoreError
+from .settings import Settings
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,510}[a-z0-9]$")
 
@@ -26,29 +26,32 @@ def check_collection_name(name: str) -> str:
 class Store:
     """A thin, typed door to Chroma; everything else in Encore talks to this, not to chromadb."""
 
-    def __init__(self, embedder: Embedder, url: str | None = None):
+    def __init__(self, embedder: Embedder, url: str | None = None, settings: Settings | None = None):
+        """`url=None` takes the settings' `chroma_url`; `url=""` forces the embedded store."""
+        settings = settings or Settings.load()
         self.embedder = embedder
-        self.url = url if url is not None else chroma_url()
-        settings = Settings(anonymized_telemetry=False, allow_reset=False)
+        self.url = url if url is not None else settings.chroma_url
+        path = settings.chroma_path
+        chroma = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             if self.url:
                 parsed = urlparse(self.url if "://" in self.url else f"http://{self.url}")
                 if not parsed.hostname:
                     raise StoreError(f"ENCORE_CHROMA_URL={self.url!r} is not a URL like http://127.0.0.1:8000")
                 self.client = chromadb.HttpClient(host=parsed.hostname, port=parsed.port or 8000,
-                                                  ssl=parsed.scheme == "https", settings=settings)
+                                                  ssl=parsed.scheme == "https", settings=chroma)
                 self.client.heartbeat()
                 self.where = self.url
             else:
-                path = chroma_path()
-                self.client = chromadb.PersistentClient(path=str(path), settings=settings)
+                settings.root()
+                self.client = chromadb.PersistentClient(path=str(path), settings=chroma)
                 self.where = str(path)
         except StoreError:
             raise
         except Exception as error:
             hint = (" (is `chroma run` up there? unset ENCORE_CHROMA_URL to use the embedded store)"
                     if self.url else "")
-            raise StoreError(f"cannot open the Chroma store at {self.url or chroma_path()}: {error}{hint}") from error
+            raise StoreError(f"cannot open the Chroma store at {self.url or path}: {error}{hint}") from error
 
     def collection(self, name: str, create: bool = False) -> Any:
         check_collection_name(name)

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from retrieval.process import Child
+from retrieval.settings import DEMO_DIR, apply_process_defaults
+
+apply_process_defaults()  # as the `encore` entry point does, before any Hugging Face import
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "datasets"
-DEMO_CATALOG = ROOT / "data" / "demo" / "catalog.jsonl"
+DEMO_CATALOG = DEMO_DIR / "catalog.jsonl"
 
 
 @pytest.fixture(autouse=True)
@@ -112,8 +113,8 @@ def chroma_server(tmp_path):
     port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
     log = (tmp_path / "chroma.log").open("w")
-    process = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    server = Child.start([str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
+                          "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -122,23 +123,14 @@ def chroma_server(tmp_path):
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError as error:
-                if process.poll() is not None or time.time() > deadline:
+                if server.poll() is not None or time.time() > deadline:
                     log_text = (tmp_path / "chroma.log").read_text()[-2000:]
                     raise RuntimeError(f"chroma run did not start: {log_text}") from error
                 time.sleep(0.3)
         yield url
     finally:
-        stop(process)
+        server.stop()
         log.close()
-
-
-def stop(process: subprocess.Popen, grace: float = 30) -> None:
-    """Terminate a server the tests started; kill it if it does not go within `grace` seconds."""
-    process.terminate()
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
@@ -165,8 +157,8 @@ def trained_adapter(smollm2, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("finetune")
     comments = root / "comments.jsonl"
     lyrics = root / "lyrics.jsonl"
-    comments.write_text("".join((ROOT / "data" / "demo" / "comments.jsonl").open(encoding="utf-8").readlines()[:30]))
-    lyrics.write_text("".join((ROOT / "data" / "demo" / "lyrics.jsonl").open(encoding="utf-8").readlines()[:14]))
+    comments.write_text("".join((DEMO_DIR / "comments.jsonl").open(encoding="utf-8").readlines()[:30]))
+    lyrics.write_text("".join((DEMO_DIR / "lyrics.jsonl").open(encoding="utf-8").readlines()[:14]))
     out = root / "adapter"
     args = [str(Path(sys.executable).with_name("encore")), "finetune", "--lyrics", str(lyrics), "--comments",
             str(comments), "--out", str(out), "--base", str(smollm2), "--max-steps", "6", "--save-steps", "2",

@@ -245,18 +245,21 @@ def test_tools_mode_runs_the_same_tools_and_verifies(demo_catalog, tmp_path):
 
 
 def test_structured_output_adds_to_the_rules_when_the_model_supports_it(demo_catalog, tmp_path, monkeypatch):
+    from retrieval.settings import Settings
     from tests.fakes import StructuredChat
 
     chat = StructuredChat(filled={"moods": ["calm", "made-up-mood"], "genres": ["jazz"], "artists": ["Nobody"]},
                           calls=[])
     agent = Agent(catalog=demo_catalog, chat=chat, checkpoint=tmp_path / "s.sqlite")
+    monkeypatch.setenv("ENCORE_UNDERSTAND", "rules")
+    rules = Agent(catalog=demo_catalog, chat=chat, checkpoint=tmp_path / "r.sqlite", settings=Settings.load())
     text = "something for staring at the ceiling"
     try:
         with_hints = tracks_of(agent.say(text, "a"), demo_catalog)
-        monkeypatch.setenv("ENCORE_UNDERSTAND", "rules")
-        rules_only = tracks_of(agent.say(text, "b"), demo_catalog)
+        rules_only = tracks_of(rules.say(text, "b"), demo_catalog)
     finally:
         agent.close()
+        rules.close()
     assert sum(t.genre == "jazz" for t in with_hints) >= 4
     assert sum(t.genre == "jazz" for t in rules_only) < sum(t.genre == "jazz" for t in with_hints)
 

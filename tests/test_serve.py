@@ -6,6 +6,7 @@ import pytest
 
 from agent.models import ModelError
 from agent.serve import ServeConfig, adapter_rank, command
+from retrieval.settings import Settings
 
 
 def _adapter(tmp_path, rank):
@@ -28,7 +29,7 @@ def test_lora_rank_rounds_up_to_one_vllm_accepts(tmp_path):
 def test_cpu_command_has_the_memory_flags_and_the_lora_module(tmp_path):
     model = tmp_path / "SmolLM2-135M-Instruct"
     adapter = _adapter(tmp_path, 8)
-    args, env = command(ServeConfig(model, adapter, port=9000), "/venv/bin/python", cpu=True)
+    args, env = command(ServeConfig(model, adapter, port=9000), "/venv/bin/python", True, Settings.load())
     assert args[:3] == ["/venv/bin/python", "-m", "vllm.entrypoints.openai.api_server"]
     line = " ".join(args)
     assert f"--lora-modules encore={adapter}" in line and "--enable-lora" in line and "--max-lora-rank 8" in line
@@ -39,7 +40,7 @@ def test_cpu_command_has_the_memory_flags_and_the_lora_module(tmp_path):
 def test_gpu_command_passes_parallelism_through(tmp_path):
     config = ServeConfig(tmp_path / "m", tensor_parallel_size=8, pipeline_parallel_size=2,
                          distributed_executor_backend="ray")
-    args, _ = command(config, "python", cpu=False)
+    args, _ = command(config, "python", False, Settings.load())
     line = " ".join(args)
     assert "--tensor-parallel-size 8" in line and "--pipeline-parallel-size 2" in line
     assert "--distributed-executor-backend ray" in line

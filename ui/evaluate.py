@@ -11,17 +11,15 @@ from typing import Annotated
 
 import typer
 
-from .cli import CollectionOpt, app
-
-eval_app = typer.Typer(help="Quality evaluations on real data.", no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(eval_app, name="eval")
+from .common import settings_of
 
 
-@eval_app.command("cpcd")
 def cpcd(
+    ctx: typer.Context,
     dialogs: Annotated[Path, typer.Option(help="CPCD dialogs JSONL (turns, tracks, goal_playlist).")],
     out: Annotated[Path, typer.Option(help="Where to write the predictions (one JSON line per dialog turn).")],
-    collection: CollectionOpt = "cpcd",
+    collection: Annotated[str, typer.Option("--collection", "-c", help="The collection holding CPCD's tracks.")]
+    = "cpcd",
     tracks: Annotated[Path | None, typer.Option(help="CPCD tracks.jsonl for cluster ids; default: beside the "
                                                      "dialogs file when there.")] = None,
     baselines: Annotated[bool, typer.Option(help="Also score BM25 and dense baselines in the same run.")] = True,
@@ -32,7 +30,7 @@ def cpcd(
 
     loaded = load_dialogs(dialogs)
     clusters = load_clusters(tracks or dialogs.with_name("tracks.jsonl"))
-    metrics = run(Catalog(collection), loaded, out, clusters, baselines)
+    metrics = run(Catalog(collection, settings=settings_of(ctx)), loaded, out, clusters, baselines)
     turns = sum(len(d.turns) for d in loaded)
     typer.echo(f"wrote {turns} predictions for {len(loaded)} dialogs to {out}")
     if not metrics:

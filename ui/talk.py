@@ -16,27 +16,23 @@ from typing import Annotated
 
 import typer
 
-from retrieval import Catalog, CatalogError
-from retrieval.config import DEFAULT_COLLECTION
+from retrieval import CatalogError
 
-from .cli import CollectionOpt, app, fail
+from .common import CollectionOpt, fail, open_catalog
 
 
-def _agent(collection: str):
+def _agent(ctx: typer.Context, collection: str | None):
     from agent import Agent
 
-    catalog = Catalog(collection)
-    if catalog.count() == 0:
-        fail(f"collection '{collection}' is empty; run `encore setup` or `encore ingest`")
-    return Agent(catalog)
+    return Agent(open_catalog(ctx, collection))
 
 
-@app.command()
 def chat(
+    ctx: typer.Context,
     session: Annotated[str | None, typer.Option(help="Resume this session (its id is printed at the start).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per turn: {reply, tracks, session}.")]
     = False,
-    collection: CollectionOpt = DEFAULT_COLLECTION,
+    collection: CollectionOpt = None,
     mode: Annotated[str, typer.Option(help="'graph' (any model) or 'tools' (a tool-calling model behind "
                                            "ENCORE_LLM_URL drives Encore's tools).")] = "graph",
 ) -> None:
@@ -45,7 +41,7 @@ def chat(
 
     if mode not in ("graph", "tools"):
         fail(f"--mode {mode!r}: choose graph or tools")
-    agent = _agent(collection)
+    agent = _agent(ctx, collection)
     if mode == "tools":
         return _tools_chat(agent, as_json)
     if session is not None and not session.strip():
@@ -85,17 +81,17 @@ def _tools_chat(agent, as_json: bool) -> None:
         agent.close()
 
 
-@app.command()
 def playlist(
+    ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="What the playlist is for, in your own words.")],
     n: Annotated[int, typer.Option("--n", "-n", min=3, max=50, help="How many tracks.")] = 12,
     as_json: Annotated[bool, typer.Option("--json", help="Print {title, description, tracks}.")] = False,
-    collection: CollectionOpt = DEFAULT_COLLECTION,
+    collection: CollectionOpt = None,
 ) -> None:
     """A playlist from the catalog with a title and a two-to-four-sentence description of only its tracks."""
     if not text.strip():
         fail("the request is empty; say what the playlist is for")
-    agent = _agent(collection)
+    agent = _agent(ctx, collection)
     try:
         result = agent.playlist(text, n)
     finally:
@@ -108,19 +104,19 @@ def playlist(
         typer.echo(f"{i:2}. {track['title']} \u2014 {track.get('artist') or 'unknown artist'}")
 
 
-@app.command()
 def review(
+    ctx: typer.Context,
     track_id: Annotated[str | None, typer.Argument(help="The catalog id of the track to review.")] = None,
     ids: Annotated[Path | None, typer.Option(help="A file with one track id a line; prints JSON lines.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print {track, review}.")] = False,
-    collection: CollectionOpt = DEFAULT_COLLECTION,
+    collection: CollectionOpt = None,
 ) -> None:
     """A 120-250-word review written from the track's facts (in the adapter's style when one is loaded)."""
     if (track_id is None) == (ids is None):
         fail("give either a TRACK_ID or --ids FILE")
     if ids is not None and not ids.is_file():
         fail(f"{ids}: no such file")
-    agent = _agent(collection)
+    agent = _agent(ctx, collection)
     try:
         if ids is None:
             result = agent.review(track_id.strip())

@@ -13,13 +13,13 @@ from typing import Annotated
 
 import typer
 
-from .cli import app
+from retrieval.settings import DEMO_DIR
 
-DEMO_CATALOG = Path(__file__).resolve().parent.parent / "data" / "demo" / "catalog.jsonl"
+from .common import fail, settings_of
 
 
-@app.command()
 def finetune(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="Adapter folder (also holds checkpoints, loss.csv, report.md).")],
     lyrics: Annotated[list[Path] | None, typer.Option(help="Lyrics: JSONL/TXT files or folders (repeatable).")] = None,
     comments: Annotated[list[Path] | None, typer.Option(help="Comments, reviews or captions: CSV/JSONL files or "
@@ -35,7 +35,7 @@ def finetune(
     max_len: Annotated[int, typer.Option(help="Longest example in tokens (longer ones are cut).")] = 256,
     save_steps: Annotated[int, typer.Option(help="Checkpoint every N steps (a killed run resumes there).")] = 10,
     catalog: Annotated[Path, typer.Option(help="Catalog JSONL whose facts go into comment prompts (by track_id).")]
-    = DEMO_CATALOG,
+    = DEMO_DIR / "catalog.jsonl",
     merge: Annotated[bool, typer.Option(help="Also save a merged model (base + adapter) under OUT/merged.")] = False,
 ) -> None:
     """Fine-tune a LoRA adapter on lyrics and listener comments; re-running the same command resumes it."""
@@ -44,12 +44,11 @@ def finetune(
     from finetune.corpus import build, write
     from finetune.train import TrainConfig, train
 
-    from .cli import fail
-
     if rank not in VLLM_RANKS:
         fail(f"--rank {rank}: vLLM serves LoRA ranks {', '.join(map(str, VLLM_RANKS))}")
     try:
-        base_model = str(resolve_model(base)) if base is None or Path(base).expanduser().exists() else base
+        local = base is None or Path(base).expanduser().exists()
+        base_model = str(resolve_model(base, settings_of(ctx))) if local else base
     except ModelError as error:
         fail(str(error))
     corpus = build(lyrics or [], comments or [], catalog)

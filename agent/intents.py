@@ -1,5 +1,5 @@
 """The respond and verify steps of a turn: what Encore says for each intent, and the final check of the whole
-reply. Track lists are rendered from the catalog; the model writes only the connecting prose.
+reply. Track lists are rendered from the catalog; the model writes only the connecting prose (`writing`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from retrieval import Catalog, Hit, Track
-from retrieval.config import encore_home
 from retrieval.search import Evidence, why
+from retrieval.settings import DEMO_DIR
 
-from . import respond
+from . import writing
 from .taste import Taste
 from .verify import Verifier, split_sentences
 
@@ -32,7 +32,8 @@ EMPTY = "Your message was empty. " + HELP
 FIXED = ("help", "empty", "greeting")  # Encore's own words, not the model's: nothing to verify
 
 
-class Replies:
+class Intents:
+    """One reply per intent (recommend, playlist, review, explain, greeting, ...), and the check of the whole."""
     def __init__(self, catalog: Catalog, chat: Callable[[], BaseChatModel]):
         self.catalog = catalog
         self.chat = chat
@@ -54,7 +55,7 @@ class Replies:
             _emit(on_text, text)
             return {"reply": text}
         verifier = self._verifier(hits, state)
-        header = respond.grounded_intro(hits, state["turn"]["notes"])
+        header = writing.grounded_intro(hits, state["turn"]["notes"])
         listing = self._listing(hits, verifier)
         _emit(on_text, f"{header}\n\n{listing}")  # the picks at once; the model's remark follows
         prose = Verifier([h.track for h in hits], self.catalog.artist_matcher(), no_names=True)
@@ -64,7 +65,7 @@ class Replies:
             _emit(on_text, ("\n\n" if not said else " ") + sentence)
             said.append(sentence)
 
-        comment = respond.remark(self.chat(), state["turn"]["text"], hits, state["turn"]["notes"], prose, streamed)
+        comment = writing.remark(self.chat(), state["turn"]["text"], hits, state["turn"]["notes"], prose, streamed)
         return {"reply": f"{header}\n\n{listing}" + (f"\n\n{comment}" if comment else "")}
 
     def _playlist(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
@@ -82,7 +83,7 @@ class Replies:
             return {"reply": text, "picks": []}
         verifier = self._verifier(hits, state)
         request = state["turn"]["text"] if state["turn"]["has_content"] else taste.topic
-        title, description = respond.playlist(self.chat(), request or "a playlist", hits, verifier)
+        title, description = writing.playlist(self.chat(), request or "a playlist", hits, verifier)
         listing = self._listing(hits, verifier)
         text = f"{title}\n{description}\n\n{listing}"
         _emit(on_text, text)
@@ -104,7 +105,8 @@ class Replies:
         """A review of `track`; it may compare it with its nearest catalog neighbours (and name only those)."""
         related = self._related(track) if related is None else related
         verifier = Verifier([track, *related], self.catalog.artist_matcher())
-        return respond.review(self.chat(), track, comments_for(track.id), verifier, related)
+        comments = comments_for(track.id, self.catalog.settings.comments_path)
+        return writing.review(self.chat(), track, comments, verifier, related)
 
     def _related(self, track: Track) -> list[Track]:
         vector = self.catalog.vectors([track.id]).get(track.id)
@@ -121,8 +123,7 @@ class Replies:
                 continue
             track = index.get(taste.shown[position - 1])
             if track is not None:
-                lines.append(f"#{position} \u201c{track.title}\u201d" + (f" by {track.artist}" if track.artist else "")
-                             + ": " + explain_track(track, taste, self.catalog))
+                lines.append(f"#{position} {track.label()}: " + explain_track(track, taste, self.catalog))
         if not lines:
             text = "I have not picked anything yet in this session. Tell me what you would like to hear."
         else:
@@ -248,16 +249,16 @@ def explain_track(track: Track, taste: Taste, catalog: Catalog) -> str:
     return "; ".join(parts) + (f". Facts: {facts}." if facts else ".")
 
 
-def comments_for(track_id: str) -> list[str]:
-    """Listener comments about a track: `$ENCORE_HOME/comments.jsonl` and the bundled demo corpus."""
-    return _comments().get(track_id, [])
+def comments_for(track_id: str, extra: Path) -> list[str]:
+    """Listener comments about a track: the side file `extra` (`$ENCORE_HOME/comments.jsonl`) and the bundled
+    demo corpus."""
+    return _comments(extra).get(track_id, [])
 
 
-@lru_cache(maxsize=1)
-def _comments() -> dict[str, list[str]]:
+@lru_cache(maxsize=4)
+def _comments(extra: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for path in (encore_home() / "comments.jsonl", Path(__file__).resolve().parent.parent / "data" / "demo"
-                 / "comments.jsonl"):
+    for path in (extra, DEMO_DIR / "comments.jsonl"):
         if not path.is_file():
             continue
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -286,8 +287,7 @@ def _constraints(taste: Taste, catalog: Catalog) -> str:
 
 
 def _plain(track: Track) -> str:
-    return f"\u201c{track.title}\u201d" + (f" by {track.artist}" if track.artist else "") + (
-        f" ({track.year})" if track.year else "") + "."
+    return track.label() + (f" ({track.year})" if track.year else "") + "."
 
 
 def _emit(on_text: OnText, text: str) -> None:

@@ -123,9 +123,7 @@ def grounded_playlist(hits: list[Hit]) -> list[str]:
     if not hits:
         return ["This playlist is empty: nothing in the catalog matched."]
     first, last = hits[0].track, hits[-1].track
-    out = [f"It opens with \u201c{first.title}\u201d" + (f" by {first.artist}" if first.artist else "")
-           + (f" and closes with \u201c{last.title}\u201d" + (f" by {last.artist}" if last.artist else "")
-              if len(hits) > 1 else "") + "."]
+    out = [f"It opens with {first.label()}" + (f" and closes with {last.label()}" if len(hits) > 1 else "") + "."]
     genres, moods = _common([h.track.genre for h in hits if h.track.genre]), _common(
         [m for h in hits for m in h.track.moods])
     years = sorted(h.track.year for h in hits if h.track.year)
@@ -182,7 +180,7 @@ def _words(sentences: list[str]) -> int:
 
 def grounded_review(track: Track, related: list[Track] = ()) -> list[str]:
     """Sentences from the track's own fields, used when the model writes too little."""
-    who = f"\u201c{track.title}\u201d" + (f" by {track.artist}" if track.artist else "")
+    who = track.label()
     out = []
     style = ", ".join(x for x in (track.genre, *track.tags[:3]) if x)
     out.append(f"{who} is a {style or 'catalog'} track" + (f" released in {track.year}" if track.year else "")
@@ -203,7 +201,7 @@ def grounded_review(track: Track, related: list[Track] = ()) -> list[str]:
     out.append(f"Put it on when you want {('something ' + track.moods[0]) if track.moods else 'it'}"
                + (f" and you like {track.genre}" if track.genre else "") + ".")
     if related:
-        names = [f"\u201c{t.title}\u201d" + (f" by {t.artist}" if t.artist else "") for t in related[:3]]
+        names = [t.label() for t in related[:3]]
         out.append("Its closest neighbours in the catalog are " + ", ".join(names[:-1])
                    + (" and " if len(names) > 1 else "") + names[-1] + ".")
     return out
