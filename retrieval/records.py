@@ -145,6 +145,12 @@ class Track(BaseModel):
         return cls.model_validate_json(meta["record"])
 
 
+def style_words_of(genre: str | None, tags: list[str]) -> set[str]:
+    """Genre and tags, plus the single words inside them: "alternative rock" also counts as "rock"."""
+    words = {w for w in (genre, *tags) if w}
+    return words | {part for w in words for part in w.replace("-", " ").split() if len(part) > 2}
+
+
 ENERGY_LEVELS = ((0.25, "very low"), (0.45, "low"), (0.65, "medium"), (0.82, "high"), (1.01, "very high"))
 ENERGY_WORDS = {"very low": "very low, calm", "low": "low, relaxed", "medium": "medium",
                 "high": "high, lively", "very high": "very high, intense"}

@@ -12,11 +12,17 @@ from .embed import Embedder
 from .fusion import fuse, rrf_score
 from .lexical import LexicalIndex
 from .query import Request
-from .records import Track, energy_level
+from .records import Track, energy_level, style_words_of
 
 WEIGHTS = {"relevance": 0.40, "mood": 0.22, "energy": 0.16, "valence": 0.10, "genre": 0.22,
            "instrumental": 0.15, "artist": 0.30, "rating": 0.03}
 OUT_OF_RANGE_PENALTY = {"energy": 0.8, "valence": 0.5}
+
+
+# artist fields that name no one: they never count towards the per-artist cap
+PLACEHOLDER_ARTISTS = frozenset({"unknown", "unknown artist", "various", "various artists", "va", "v.a.", "anonymous",
+                                 "n/a", "na", "none", "[unknown]", "(unknown)", "traditional", "artist", "untitled",
+                                 "unknown artists", "[no artist]", "no artist"})
 
 
 @dataclass(frozen=True)
@@ -53,9 +59,7 @@ class Filters:
 
     def where(self) -> dict[str, Any] | None:
         """The same constraints as a Chroma `where` clause, so dense candidates are already filtered."""
-        clauses: list[dict[str, Any]] = []
-        if self.genres:
-            clauses.append({"genre": {"$in": list(self.genres)}})
+        clauses: list[dict[str, Any]] = []  # genres are matched against tags too: see `needs_ids`
         if self.year_min:
             clauses.append({"year": {"$gte": self.year_min}})
         if self.year_max:
@@ -69,6 +73,11 @@ class Filters:
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    @property
+    def needs_ids(self) -> bool:
+        """A genre may sit in a track's tags, which Chroma's `where` cannot see: the admitted ids are listed."""
+        return bool(self.genres)
 
     def merged(self, request: Request) -> Filters:
         """Add the era a request names ("only before 2000") to these filters."""
@@ -119,8 +128,7 @@ def _fit(value: float | None, wanted: tuple[float, float] | None) -> tuple[float
 
 def style_words(track: Track) -> set[str]:
     """Genre and tags, plus the single words inside them: "alternative rock" also counts as "rock"."""
-    words = {w for w in (track.genre, *track.tags) if w}
-    return words | {part for w in words for part in w.replace("-", " ").split() if len(part) > 2}
+    return style_words_of(track.genre, track.tags)
 
 
 def score_track(track: Track, request: Request, relevance: float) -> tuple[float, Evidence]:
@@ -188,8 +196,13 @@ def _scored(index: LexicalIndex, collection: Any, embedder: Embedder, request: R
 def _dense_rows(index: LexicalIndex, collection: Any, embedder: Embedder, text: str, pool: int,
                 filters: Filters) -> list[int]:
     vector = embedder.encode_query(text)
-    found = collection.query(query_embeddings=[vector.tolist()], n_results=min(pool, max(len(index), 1)),
-                             where=filters.where(), include=[])
+    ids = None
+    if filters.needs_ids:
+        ids = [index.ids[row] for row in index.rows_with_style(filters.genres)]
+        if not ids:
+            return []
+    found = collection.query(query_embeddings=[vector.tolist()], n_results=min(pool, len(ids or index) or 1),
+                             ids=ids, where=filters.where(), include=[])
     rows = [index.row.get(track_id) for track_id in found["ids"][0]]
     return [row for row in rows if row is not None and (not filters.active or filters.admits(index.track(row)))]
 
@@ -205,7 +218,7 @@ def diversify(scored: list[tuple[float, Track, Evidence]], k: int, max_per_artis
         song = (track.title.casefold(), track.artist_key)
         if song in songs:
             continue
-        artist = track.artist_key
+        artist = "" if track.artist_key in PLACEHOLDER_ARTISTS else track.artist_key  # "Unknown artist" is no one
         if max_per_artist and artist and artist not in named and per_artist.get(artist, 0) >= max_per_artist:
             continue
         songs.add(song)

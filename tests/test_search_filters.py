@@ -106,3 +106,22 @@ def test_lexical_search_does_not_depend_on_earlier_queries():
     assert [index.ids[row] for row, _ in index.search("bruno mars", 3)] == ["a"]
     again = LexicalIndex.build(tracks)
     assert [again.ids[row] for row, _ in again.search("bruno mars", 3)] == ["a"]
+
+
+def test_a_genre_filter_finds_the_genre_in_tags_too(demo_catalog):
+    tagged = [t for t in map(demo_catalog.index().track, range(len(demo_catalog.index())))
+              if "synth-pop" in t.tags or t.genre == "synth-pop"]
+    assert len(tagged) >= 10 and any(t.genre != "synth-pop" for t in tagged)
+    hits = demo_catalog.search("songs", k=10, filters=Filters(genres=("synth-pop",)), max_per_artist=None)
+    assert len(hits) == 10 and all("synth-pop" in h.track.tags or h.track.genre == "synth-pop" for h in hits)
+
+
+def test_placeholder_artists_do_not_count_towards_the_cap(tmp_path, embedder):
+    path = tmp_path / "anon.jsonl"
+    names = ("Unknown artist", "Various Artists", "unknown")
+    rows = [Track(id=f"t{i}", title=f"Field recording {i}", artist=names[i % 3],
+                  description=f"A calm ambient piece with soft pads, number {i}.") for i in range(15)]
+    path.write_text("\n".join(r.model_dump_json() for r in rows) + "\n")
+    catalog = Catalog("anon", embedder=embedder)
+    catalog.ingest([path], progress=False)
+    assert len(catalog.search("calm ambient music", k=10)) == 10
