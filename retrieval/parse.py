@@ -1,0 +1,533 @@
+"""Reading a request into typed constraints, with negation and its scope: the same with or without a model.
+
+    reading = read_constraints("road trip music, anything apart from country", artists)
+    reading.constraints.excluded("genre")      # ["country"]
+    reading.search_text                         # "road trip music" : refused words are not searched for
+
+How it reads, in order: the text is cut into clauses (at punctuation and at "but", "yet", "though", "instead");
+eras, counts and references are read first and take their words out of play; then every known term (genres,
+styles and instruments, vocals, languages, catalog artists, moods, relative moves) is found with its position.
+A term is refused when a negation cue stands before it in its clause (no, not, never, without, except, anything
+but, other than, avoid, skip, keep ... out, 不要, 别, 除了 ...), when a refusal follows it ("dancehall no",
+"is not my thing"), or when its clause is answered by a bare "no thanks". "less" before a mood is a move
+("less sad" = happier); before a genre it refuses the genre.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .constraints import Constraints, Move, Term, YearRange
+from .mood import _lexicon, vocabulary
+from .query import GENRE_WORDS, ArtistMatcher
+from .text import phrase_key
+
+NOT_GENRES = {"piano", "钢琴", "acoustic", "orchestral"}  # instruments and textures: styles, not genres
+EXTRA_GENRES = {"dancehall": "dancehall", "hard rock": "rock", "rock and roll": "rock", "rock n roll": "rock"}
+STYLES = {
+    "piano": "piano", "pianos": "piano", "solo piano": "piano", "钢琴": "piano", "guitar": "guitar",
+    "guitars": "guitar", "吉他": "guitar", "acoustic guitar": "acoustic guitar", "acoustic guitars": "acoustic guitar",
+    "electric guitar": "electric guitar", "electric guitars": "electric guitar", "guitar solo": "guitar solo",
+    "guitar solos": "guitar solo", "saxophone": "saxophone", "saxophones": "saxophone", "sax": "saxophone",
+    "萨克斯": "saxophone", "strings": "strings", "string section": "strings", "弦乐": "strings", "violin": "violin",
+    "violins": "violin", "小提琴": "violin", "cello": "cello", "cellos": "cello", "synth": "synth", "synths": "synth",
+    "synthesizer": "synth", "synthesizers": "synth", "synthesiser": "synth", "合成器": "synth", "horns": "horns",
+    "horn section": "horns", "brass": "horns", "organ": "organ", "organs": "organ", "trumpet": "trumpet",
+    "trumpets": "trumpet", "drums": "drums", "drum machine": "drum machine", "drum machines": "drum machine",
+    "choir": "choir", "choirs": "choir", "choral": "choir", "ballad": "ballad", "ballads": "ballad",
+    "love song": "love song", "love songs": "love song", "情歌": "love song", "distortion": "distortion",
+    "distorted guitars": "distortion", "autotune": "autotune", "auto-tune": "autotune", "acoustic": "acoustic",
+    "orchestral": "orchestral", "orchestra": "orchestral", "harmonica": "harmonica", "banjo": "banjo",
+    "flute": "flute", "ukulele": "ukulele", "accordion": "accordion", "harp": "harp", "vocal jazz": "vocal jazz",
+}
+VOCALS = {  # value when stated, value when refused
+    "vocals": ("vocals", "instrumental"), "vocal": ("vocals", "instrumental"), "singing": ("vocals", "instrumental"),
+    "lyrics": ("vocals", "instrumental"), "words": ("vocals", "instrumental"), "voice": ("vocals", "instrumental"),
+    "voices": ("vocals", "instrumental"), "singer": ("vocals", "instrumental"), "singers": ("vocals", "instrumental"),
+    "vocalist": ("vocals", "instrumental"), "vocalists": ("vocals", "instrumental"),
+    "人声": ("vocals", "instrumental"), "歌词": ("vocals", "instrumental"),
+    "instrumental": ("instrumental", "vocals"), "instrumentals": ("instrumental", "vocals"),
+    "纯音乐": ("instrumental", "vocals"), "无人声": ("instrumental", "vocals"),
+    "female vocals": ("female", None), "female vocalist": ("female", None), "female vocalists": ("female", None),
+    "female singer": ("female", None), "female singers": ("female", None), "female voice": ("female", None),
+    "woman singing": ("female", None), "sung by a woman": ("female", None), "sung by women": ("female", None),
+    "女声": ("female", None), "女歌手": ("female", None), "male vocals": ("male", None),
+    "male vocalist": ("male", None), "male vocalists": ("male", None), "male singer": ("male", None),
+    "male singers": ("male", None), "male voice": ("male", None), "sung by a man": ("male", None),
+    "man singing": ("male", None), "男声": ("male", None), "男歌手": ("male", None),
+}
+LANGUAGES = {"english": "en", "spanish": "es", "french": "fr", "german": "de", "italian": "it", "portuguese": "pt",
+             "korean": "ko", "japanese": "ja", "chinese": "zh", "mandarin": "zh", "cantonese": "yue", "hindi": "hi",
+             "arabic": "ar", "russian": "ru", "swedish": "sv", "turkish": "tr", "英文": "en", "日语": "ja",
+             "韩语": "ko", "西班牙语": "es", "法语": "fr"}
+MOVES = {  # relative changes against the list on screen: (field, direction)
+    "happier": ("valence", 1), "more cheerful": ("valence", 1), "cheerier": ("valence", 1), "brighter": ("valence", 1),
+    "more positive": ("valence", 1), "more uplifting": ("valence", 1), "more hopeful": ("valence", 1),
+    "sadder": ("valence", -1), "darker": ("valence", -1), "gloomier": ("valence", -1), "moodier": ("valence", -1),
+    "more melancholic": ("valence", -1), "more depressing": ("valence", -1), "more sad": ("valence", -1),
+    "faster": ("energy", 1), "more upbeat": ("energy", 1), "more energy": ("energy", 1),
+    "more energetic": ("energy", 1), "livelier": ("energy", 1), "louder": ("energy", 1), "heavier": ("energy", 1),
+    "harder": ("energy", 1), "more intense": ("energy", 1), "pick up the pace": ("energy", 1),
+    "speed it up": ("energy", 1), "less sleepy": ("energy", 1), "less slow": ("energy", 1),
+    "less mellow": ("energy", 1), "less chill": ("energy", 1), "slower": ("energy", -1), "calmer": ("energy", -1),
+    "softer": ("energy", -1), "quieter": ("energy", -1), "gentler": ("energy", -1), "mellower": ("energy", -1),
+    "more chill": ("energy", -1), "more mellow": ("energy", -1), "more relaxed": ("energy", -1),
+    "less energy": ("energy", -1), "less intense": ("energy", -1), "less upbeat": ("energy", -1),
+    "slow it down": ("energy", -1), "tone it down": ("energy", -1), "chiller": ("energy", -1),
+    "older": ("year", -1), "older stuff": ("year", -1), "older songs": ("year", -1), "more classic": ("year", -1),
+    "newer": ("year", 1), "more recent": ("year", 1), "more modern": ("year", 1), "fresher": ("year", 1),
+    "开心一点": ("valence", 1), "开心点": ("valence", 1), "欢快一点": ("valence", 1), "伤感一点": ("valence", -1),
+    "更快": ("energy", 1), "更嗨": ("energy", 1), "更有活力": ("energy", 1), "快一点": ("energy", 1),
+    "更慢": ("energy", -1), "慢一点": ("energy", -1), "安静一点": ("energy", -1), "老一点": ("year", -1),
+    "新一点": ("year", 1),
+}
+# which way a mood word points, for "less X" / "more X"
+MOOD_AXES = {"sad": ("valence", -1), "melancholic": ("valence", -1), "dark": ("valence", -1),
+             "heartbroken": ("valence", -1), "happy": ("valence", 1), "uplifting": ("valence", 1),
+             "hopeful": ("valence", 1), "energetic": ("energy", 1), "party": ("energy", 1), "angry": ("energy", 1),
+             "tense": ("energy", 1), "epic": ("energy", 1), "calm": ("energy", -1), "chill": ("energy", -1),
+             "peaceful": ("energy", -1), "dreamy": ("energy", -1)}
+
+PRE_CUES = ("no", "not", "never", "none", "nothing", "without", "except", "except for", "excluding", "but not",
+            "anything but", "everything but", "all but", "anything except", "other than", "apart from",
+            "aside from", "avoid", "skip", "exclude", "minus", "sans", "no more", "none of", "enough", "enough with",
+            "enough of", "tired of", "sick of", "hate", "dislike", "can't stand", "cannot stand", "cant stand",
+            "don't", "dont", "do not", "doesn't", "didn't", "isn't", "aren't", "not into", "stay away from",
+            "spare me", "drop", "lose", "ditch", "remove", "leave out", "neither", "nor", "less", "rather not",
+            "no need for", "get rid of", "ban", "hold the", "i'm done with", "done with", "too much")
+CJK_CUES = ("不要", "别再", "别", "不想听", "不想", "没有", "不听", "不喜欢", "去掉", "除了", "不", "没")
+POST_CUES = re.compile(r"^\W*(?:(?:music|songs?|stuff|tracks?|genre|is|are|please)\s+){0,3}(?:is\s+|are\s+)?"
+                       r"(?:not my thing|not for me|isn't for me|is a no|no thanks|no thank you|no\b|nope|nah|"
+                       r"need not apply|is out|are out|can go|banned|not allowed|不要|不行)")
+KEEP_OUT = re.compile(r"\b(?:keep|leave|take|cut|throw|kick)\b")
+BARE_NO = re.compile(r"^\W*(?:no|nope|nah|no thanks|no thank you|please no|not really)\W*$")
+RESETS = re.compile(r"\b(?:more like|maybe|rather|instead|prefer|just|only|yes|but)\b")
+SIMILAR = re.compile(r"(?:\blike|\bsimilar to|\bin the style of|\bakin to|\breminds? me of|像)\s*(?:the\s+)?$")
+BREAK = re.compile(r"[,;.!?，。；！？\n]|\s(?:but|yet|though|although|however|instead|whereas)\s|"
+                   r"但是|但|可是|不过")
+COORDINATED = re.compile(r"^\W*(?:(?:and|or|nor|either|neither|any|no|the|more|of|&|/|、|和|或|也)\W*)*$")
+PRONOUN = re.compile(r"\b(?:not|no|without|except)\s+(?:her|him|them|it|itself|himself|herself|themselves)\b")
+
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "a couple of": 2,
+                "a few": 3, "a dozen": 12, "dozen": 12}
+CJK_NUMBERS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+            "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6}
+DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990,
+                "noughties": 2000, "aughts": 2000, "twenties": 2020}
+UNITS = r"(?:songs?|tracks?|tunes?|picks?|ones|recommendations|records|numbers)"
+YEAR = r"((?:19|20)\d\d)"
+DECADE = (r"(?:the\s+)?(?:(?:(19|20)(\d)0|'?(\d)0)\s*'?s\b|(" + "|".join(DECADE_WORDS) + r")\b|"
+          r"(?:(19|20)?(\d)0)\s*年代)")
+
+
+@dataclass
+class _Found:
+    start: int
+    end: int
+    kind: str  # genre, style, vocals, language, artist, mood, move
+    value: str
+    words: str
+
+
+@dataclass
+class Reading:
+    constraints: Constraints
+    search_text: str  # the request without the words of what it refuses
+    refused: list[str] = field(default_factory=list)  # those words
+
+
+def read_constraints(text: str, artists: ArtistMatcher | None = None, now: int | None = None) -> Reading:
+    """Read `text`; `artists` recognises catalog artists; `now` is the current year (for "the last 10 years")."""
+    import datetime
+
+    now = now or datetime.date.today().year
+    cased = _prepare(text)
+    s = cased.lower()
+    if len(s) != len(cased):  # a rare letter whose lower case is longer: positions must agree
+        cased = s
+    taken = [False] * len(s)
+    clauses = _clauses(s)
+    c = Constraints()
+    refused: list[tuple[int, int]] = []
+    _read_eras(s, taken, clauses, c, now, refused)
+    _read_refs_and_counts(s, taken, c)
+    found = _terms(s, cased, taken, artists)
+    for number, item in enumerate(found):
+        negated, cue = _negated(s, item, clauses, found[:number])
+        _apply(c, item, negated, s)
+        if negated:
+            refused.append((item.start, item.end))
+            if cue:
+                refused.append(cue)
+    _pronoun_refusals(s, c)
+    return Reading(c, _without(text, s, refused), [s[a:b] for a, b in refused])
+
+
+def _prepare(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text or "").replace("’", "'").replace("‘", "'")
+    # CJK next to Latin letters or digits ("不要taylor swift", "90年代"): a space keeps word matching working
+    s = re.sub(r"(?<=[\u3040-\u9fff])(?=[A-Za-z0-9#])|(?<=[A-Za-z0-9])(?=[\u3040-\u9fff])", " ", s)
+    return s[:2000]
+
+
+def _clauses(s: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in BREAK.finditer(s):
+        if m.group(0).strip() == "but" and re.search(r"\b(?:anything|everything|all|nothing)\s*$", s[:m.start()]):
+            continue  # "anything but jazz" is a refusal, "nothing but jazz" an insistence: not a clause break
+        spans.append((start, m.start()))
+        start = m.end() if m.group(0).strip() != "but" else m.start() + 1
+    spans.append((start, len(s)))
+    return [(a, b) for a, b in spans if b > a]
+
+
+def _clause_of(clauses: list[tuple[int, int]], pos: int) -> tuple[int, int]:
+    for a, b in clauses:
+        if a <= pos < b:
+            return a, b
+    return 0, len(clauses and clauses[-1][1] or 0)
+
+
+# --- eras ------------------------------------------------------------------------------------------------------
+
+def _read_eras(s: str, taken: list[bool], clauses, c: Constraints, now: int, refused) -> None:
+    included: list[YearRange] = []
+    for pattern, build in _ERA_RULES:
+        for m in re.finditer(pattern, s):
+            if any(taken[m.start():m.end()]):
+                continue
+            low, high = build(m, now)
+            if low is None and high is None:
+                continue
+            _take(taken, m.start(), m.end())
+            words = s[m.start():m.end()].strip()
+            cue = _cue_before(s, m.start(), _clause_of(clauses, m.start()))
+            if cue is None:
+                included.append(YearRange(low=low, high=high, words=words))
+                continue
+            refused.append(cue)
+            if low is not None and high is not None:
+                c.excluded_eras.append(YearRange(low=low, high=high, words=s[cue[0]:m.end()]))
+            elif low is not None:  # "nothing after 2010" = up to 2010
+                included.append(YearRange(low=None, high=low - 1, words=s[cue[0]:m.end()]))
+            else:  # "nothing older than 1990" = 1990 on
+                included.append(YearRange(low=high + 1, high=None, words=s[cue[0]:m.end()]))
+    if included:
+        lows = [r.low for r in included if r.low is not None]
+        highs = [r.high for r in included if r.high is not None]
+        c.era = YearRange(low=min(lows) if lows else None, high=max(highs) if highs else None,
+                          words="; ".join(r.words for r in included))
+
+
+def _decade(m: re.Match, offset: int = 0) -> int:
+    g = m.groups()[offset:offset + 6]
+    if g[0] and g[1]:
+        return int(g[0] + g[1] + "0")
+    if g[2]:
+        return _two_digit_decade(g[2])
+    if g[3]:
+        return DECADE_WORDS[g[3]]
+    if g[5]:
+        return int(g[4] + g[5] + "0") if g[4] else _two_digit_decade(g[5])
+    raise ValueError(m.group(0))
+
+
+def _two_digit_decade(digit: str) -> int:
+    return int(("20" if digit in "012" else "19") + digit + "0")
+
+
+def _span_of_decades(m: re.Match, _now: int) -> tuple[int, int]:
+    first, second = _decade(m, 0), _decade(m, 6)
+    return min(first, second), max(first, second) + 9
+
+
+def _part_of_decade(m: re.Match, _now: int) -> tuple[int, int]:
+    start = _decade(m, 1)
+    part = m.group(1)
+    return (start, start + 4) if part == "early" else (start + 5, start + 9) if part == "late" else (start + 3,
+                                                                                                        start + 7)
+
+
+def _recent(m: re.Match, now: int) -> tuple[int, int]:
+    amount = m.group(1)
+    n = int(amount) if amount and amount.isdigit() else NUMBER_WORDS.get(amount or "", 1)
+    years = n * (10 if m.group(2).startswith("decade") else 1)
+    return now - years, now
+
+
+_ERA_RULES = [
+    (r"(?:between|from)\s+" + YEAR + r"\s*(?:and|to|through|till|until|-|–)\s*" + YEAR,
+     lambda m, _: tuple(sorted((int(m.group(1)), int(m.group(2)))))),
+    (DECADE + r"\s*(?:and|or|to|through|-|–|&)\s*" + DECADE, _span_of_decades),
+    (r"\b(early|mid|late)[- ]?" + DECADE, _part_of_decade),
+    (r"(?:the\s+)?(?:last|past)\s+(\d+|two|three|four|five|ten|twenty|few|a few|couple of)?\s*(years?|decades?)",
+     _recent),
+    (YEAR + r"\s*(?:or later|and later|and after|or after|onwards|onward|and up|\+|or newer|and beyond)",
+     lambda m, _: (int(m.group(1)), None)),
+    (r"(?:from|since)\s+" + YEAR + r"\s*(?:on\b|onwards|onward|forward)?", None),  # decided in _from_or_since
+    (YEAR + r"\s*(?:or earlier|and earlier|and before|or before|or older)", lambda m, _: (None, int(m.group(1)))),
+    (r"\b(?:after|post-?|newer than|later than|more recent than)\s*" + YEAR, lambda m, _: (int(m.group(1)) + 1, None)),
+    (r"\b(?:before|pre-?|older than|earlier than|prior to)\s*" + YEAR, lambda m, _: (None, int(m.group(1)) - 1)),
+    (r"\b(?:until|till|up to|through|up until)\s*" + YEAR, lambda m, _: (None, int(m.group(1)))),
+    (r"\bin\s+" + YEAR + r"\b(?!s)", lambda m, _: (int(m.group(1)), int(m.group(1)))),
+    (YEAR + r"\s*年\s*(?:以前|之前|前)", lambda m, _: (None, int(m.group(1)) - 1)),
+    (YEAR + r"\s*年\s*(?:以后|之后|后|以来|至今)", lambda m, _: (int(m.group(1)), None)),
+    (DECADE, lambda m, _: (_decade(m), _decade(m) + 9)),
+]
+
+
+def _from_or_since(m: re.Match, _now: int) -> tuple[int | None, int | None]:
+    year = int(m.group(1))
+    if m.group(0).startswith("since") or re.search(r"(?:on|onwards|onward|forward)$", m.group(0)):
+        return year, None
+    return year, year  # "songs from 1999"
+
+
+_ERA_RULES[5] = (_ERA_RULES[5][0], _from_or_since)
+
+
+# --- references and counts -------------------------------------------------------------------------------------
+
+def _read_refs_and_counts(s: str, taken: list[bool], c: Constraints) -> None:
+    for m in re.finditer(r"#\s*(\d{1,2})|\bnumber\s+(\d{1,2})\b|第\s*([一二三四五六七八九十]|\d{1,2})\s*[首个]", s):
+        value = m.group(1) or m.group(2) or m.group(3)
+        _add_ref(c, int(value) if value.isdigit() else CJK_NUMBERS[value])
+        _take(taken, m.start(), m.end())
+    for m in re.finditer(r"\b(?:the\s+)?(" + "|".join(ORDINALS) + r")\s+(?:one|song|track|pick)\b", s):
+        _add_ref(c, ORDINALS[m.group(1)])
+        _take(taken, m.start(), m.end())
+    for m in re.finditer(r"\b(?:like|than|as)\s+((?:\d{1,2})(?:\s*(?:,|and|&|or)\s*\d{1,2})*)\b(?!\s*" + UNITS + ")",
+                         s):
+        if any(taken[m.start():m.end()]):
+            continue
+        for number in re.findall(r"\d{1,2}", m.group(1)):
+            _add_ref(c, int(number))
+        _take(taken, m.start(), m.end())
+    words = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+    for m in re.finditer(r"\b(\d{1,2}|" + words + r")\s+(?:more\s+|new\s+|other\s+|different\s+)?(?:[a-z-]+\s+){0,2}?"
+                         + UNITS + r"\b|\b(\d{1,2})\s+more\b", s):
+        if any(taken[m.start():m.end()]):
+            continue
+        value = m.group(1) or m.group(2)
+        c.count = int(value) if value.isdigit() else NUMBER_WORDS[value]
+        _take(taken, m.start(), m.start() + len(value))
+        break
+    if c.count is None and (m := re.search(r"\ba dozen\b", s)):
+        c.count = 12
+        _take(taken, m.start(), m.end())
+    if c.count is None and (m := re.search(r"(?<!第)(\d{1,2}|[一两二三四五六七八九十]{1,2})\s*首", s)):
+        value = m.group(1)
+        c.count = int(value) if value.isdigit() else _cjk_number(value)
+        _take(taken, m.start(), m.end())
+
+
+def _cjk_number(text: str) -> int:
+    if text == "十":
+        return 10
+    if text.startswith("十"):
+        return 10 + CJK_NUMBERS[text[1]]
+    if len(text) == 2 and text[1] == "十":
+        return CJK_NUMBERS[text[0]] * 10
+    return CJK_NUMBERS[text[0]]
+
+
+def _add_ref(c: Constraints, position: int) -> None:
+    if 1 <= position <= 50 and position not in c.refs:
+        c.refs.append(position)
+
+
+# --- terms -----------------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _lexicon_table() -> tuple[dict[str, tuple[str, str]], list[tuple[str, tuple[str, str]]], int]:
+    """phrase key -> (kind, value) for Latin phrases, the CJK phrases longest first, the longest phrase in words."""
+    table: dict[str, tuple[str, str]] = {}
+
+    def add(phrase: str, kind: str, value: str) -> None:
+        table.setdefault(phrase if _cjk(phrase) else phrase_key(phrase), (kind, value))
+
+    for phrase, value in MOVES.items():
+        add(phrase, "move", f"{value[0]}{'+' if value[1] > 0 else '-'}")
+    for phrase in VOCALS:
+        add(phrase, "vocals", phrase)
+    for phrase, words in {**GENRE_WORDS, **{k: (v,) for k, v in EXTRA_GENRES.items()}}.items():
+        if phrase not in NOT_GENRES:
+            add(phrase, "genre", words[0])
+    for phrase, value in STYLES.items():
+        add(phrase, "style", value)
+    for phrase in LANGUAGES:
+        add(phrase, "language", phrase)
+    for mood in vocabulary():
+        add(mood, "mood", mood)
+    for phrase, entry in _lexicon().entries.items():
+        add(phrase, "mood", entry.moods[0] if entry.moods else "")
+    latin = {k: v for k, v in table.items() if not _cjk(k)}
+    cjk = sorted(((k, v) for k, v in table.items() if _cjk(k)), key=lambda kv: -len(kv[0]))
+    return latin, cjk, max(k.count(" ") + 1 for k in latin)
+
+
+def _cjk(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u9fff" for ch in text)
+
+
+def _terms(s: str, cased: str, taken: list[bool], artists: ArtistMatcher | None) -> list[_Found]:
+    found = _artist_spans(s, cased, taken, artists)
+    for item in found:
+        _take(taken, item.start, item.end)
+    latin, cjk, longest = _lexicon_table()
+    tokens = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[a-z0-9&'+-]+|[\u3040-\u9fff]+", s)]
+    used = [False] * len(tokens)
+    for n in range(min(longest, len(tokens)), 0, -1):
+        for i in range(len(tokens) - n + 1):
+            if any(used[i:i + n]):
+                continue
+            start, end = tokens[i][0], tokens[i + n - 1][1]
+            if any(taken[start:end]) or _cjk(tokens[i][2]):
+                continue
+            hit = latin.get(phrase_key(s[start:end]))
+            if hit and _fits(hit, s, start, end):
+                used[i:i + n] = [True] * n
+                found.append(_Found(start, end, hit[0], hit[1], s[start:end]))
+    for phrase, hit in cjk:
+        for m in re.finditer(re.escape(phrase), s):
+            if not any(taken[m.start():m.end()]) and not any(f.start < m.end() and m.start() < f.end for f in found):
+                found.append(_Found(m.start(), m.end(), hit[0], hit[1], phrase))
+    found.sort(key=lambda f: f.start)
+    return found
+
+
+def _fits(hit: tuple[str, str], s: str, start: int, end: int) -> bool:
+    """Context checks for words that mean something else alone: a language is a language when it is sung in or
+    names songs ("in Spanish", "Korean songs"); "words" and "voice" count only when refused or asked for."""
+    kind, value = hit
+    if kind == "language":
+        return bool(re.search(r"(?:\bin|sung in|language)\s+$", s[:start]) or re.match(
+            r"\s+(?:songs?|music|lyrics|tracks?|ballads?|language|vocals)\b", s[end:]))
+    if kind == "vocals" and value in ("words", "voice", "voices", "singer", "singers", "vocal"):
+        return bool(re.search(r"(?:with|without|no|not|any|some|has|have)\s+(?:a\s+|any\s+|the\s+)?$", s[:start]))
+    return True
+
+
+def _artist_spans(s: str, cased: str, taken: list[bool], artists: ArtistMatcher | None) -> list[_Found]:
+    if artists is None:
+        return []
+    out = []
+    for key in artists.find(cased):  # the cased text: "Queen" is an artist, "queen" may be a word
+        name = phrase_key(key)
+        pattern = r"(?<![\w])" + r"[^\w]+".join(map(re.escape, name.split())) + r"(?![\w])"
+        for m in re.finditer(pattern, s):
+            if not any(taken[m.start():m.end()]):
+                out.append(_Found(m.start(), m.end(), "artist", key, s[m.start():m.end()]))
+    return out
+
+
+def _negated(s: str, item: _Found, clauses, earlier: list[_Found]) -> tuple[bool, tuple[int, int] | None]:
+    clause = _clause_of(clauses, item.start)
+    cue = _cue_before(s, item.start, clause)
+    if cue is not None:
+        between = [f for f in earlier if f.start >= cue[1]]
+        # a cue refuses the first term after it and the terms coordinated with it ("no rap or metal"), not a
+        # later word that merely follows ("I don't want hip-hop tonight")
+        if not between or COORDINATED.match(s[between[-1].end:item.start]):
+            return True, cue
+    after = s[item.end:clause[1]]
+    if POST_CUES.match(after):
+        return True, None
+    if re.match(r"\W*(?:out|out of it|out of this|out of here)\b", after) and KEEP_OUT.search(s[clause[0]:item.start]):
+        return True, None
+    following = [c for c in clauses if c[0] >= clause[1]]
+    if following and BARE_NO.match(s[following[0][0]:following[0][1]]) and not re.search(r"\byes\b",
+                                                                                         s[clause[0]:clause[1]]):
+        return True, None
+    return False, None
+
+
+def _cue_before(s: str, start: int, clause: tuple[int, int]) -> tuple[int, int] | None:
+    """The nearest negation cue before `start` in its clause, unless a positive turn ("maybe", "more like")
+    stands between them."""
+    before = s[clause[0]:start]
+    best = None
+    for cue in PRE_CUES:
+        for m in re.finditer(r"(?<![\w'])" + re.escape(cue) + r"(?![\w'])", before):
+            if cue == "nothing" and re.match(r"\s*but\b", before[m.end():]):
+                continue  # "nothing but jazz" insists on jazz
+            if best is None or m.start() > best[0]:
+                best = (m.start(), m.end())
+    for cue in CJK_CUES:
+        position = before.rfind(cue)
+        if position >= 0 and (best is None or position > best[0]):
+            best = (position, position + len(cue))
+    if best is None or RESETS.search(before[best[1]:]):
+        return None
+    return clause[0] + best[0], clause[0] + best[1]
+
+
+def _apply(c: Constraints, item: _Found, negated: bool, s: str) -> None:
+    words = item.words
+    if item.kind == "move":
+        field, sign = item.value[:-1], 1 if item.value.endswith("+") else -1
+        c.moves.append(Move(field=field, direction=-sign if negated else sign, words=words))
+    elif item.kind == "vocals":
+        stated, refused = VOCALS[item.value]
+        value = refused if negated else stated
+        if value and (c.vocals is None or value in ("female", "male")):
+            c.vocals, c.vocals_words = value, words
+    elif item.kind == "mood":
+        comparative = re.search(r"\b(less|more|a bit more|a little more)\s+$", s[:item.start])
+        if comparative and item.value in MOOD_AXES:
+            field, sign = MOOD_AXES[item.value]
+            sign = -sign if comparative.group(1) == "less" else sign
+            c.moves.append(Move(field=field, direction=sign, words=comparative.group(0) + words))
+        elif item.value:
+            _add_term(c, Term(field="mood", value=item.value, polarity="exclude" if negated else "include",
+                              words=words))
+    elif item.kind == "artist":
+        if not negated and SIMILAR.search(s[:item.start]):
+            if item.value not in c.similar_artists:
+                c.similar_artists.append(item.value)
+        else:
+            _add_term(c, Term(field="artist", value=item.value, polarity="exclude" if negated else "include",
+                              words=words))
+    elif item.kind == "language":
+        _add_term(c, Term(field="language", value=LANGUAGES[item.value], polarity="exclude" if negated else "include",
+                          words=words))
+    else:
+        _add_term(c, Term(field=item.kind, value=item.value, polarity="exclude" if negated else "include",
+                          words=words))
+
+
+def _add_term(c: Constraints, term: Term) -> None:
+    for existing in c.terms:
+        if existing.field == term.field and existing.value == term.value:
+            if term.polarity == "exclude":  # a refusal wins over a mention in the same message
+                existing.polarity, existing.words = "exclude", term.words
+            return
+    c.terms.append(term)
+
+
+def _pronoun_refusals(s: str, c: Constraints) -> None:
+    """"something like Billie Eilish but not her": the pronoun refuses the artist just named."""
+    if c.similar_artists and PRONOUN.search(s):
+        _add_term(c, Term(field="artist", value=c.similar_artists[-1], polarity="exclude", words=PRONOUN.search(s)
+                          .group(0)))
+
+
+def _take(taken: list[bool], start: int, end: int) -> None:
+    for i in range(max(0, start), min(len(taken), end)):
+        taken[i] = True
+
+
+def _without(original: str, s: str, spans: list[tuple[int, int]]) -> str:
+    """The request with the refused words (and their cues) blanked out, for embedding and BM25."""
+    if not spans:
+        return (original or "").strip()
+    chars = list(s)
+    for a, b in spans:
+        for i in range(a, min(b, len(chars))):
+            chars[i] = " "
+    return re.sub(r"\s+", " ", "".join(chars)).strip(" ,.;")
