@@ -22,107 +22,37 @@ from functools import lru_cache
 
 from .constraints import Constraints, Move, Term, YearRange
 from .mood import _lexicon, vocabulary
+from .parse_words import (
+    BARE_NO,
+    BREAK,
+    CANONICAL,
+    CJK_CUES,
+    CJK_NUMBERS,
+    COORDINATED,
+    DECADE,
+    DECADE_WORDS,
+    ERA_FILLER,
+    EXTRA_GENRES,
+    HYPHEN_SUFFIXES,
+    KEEP_OUT,
+    LANGUAGES,
+    MOOD_AXES,
+    MOVES,
+    NOT_GENRES,
+    NUMBER_WORDS,
+    ORDINALS,
+    POST_CUES,
+    PRE_CUES,
+    PRONOUN,
+    RESETS,
+    SIMILAR,
+    STYLES,
+    UNITS,
+    VOCALS,
+    YEAR,
+)
 from .query import GENRE_WORDS, ArtistMatcher
-from .text import phrase_key
-
-NOT_GENRES = {"piano", "钢琴", "acoustic", "orchestral"}  # instruments and textures: styles, not genres
-EXTRA_GENRES = {"dancehall": "dancehall", "hard rock": "rock", "rock and roll": "rock", "rock n roll": "rock"}
-STYLES = {
-    "piano": "piano", "pianos": "piano", "solo piano": "piano", "钢琴": "piano", "guitar": "guitar",
-    "guitars": "guitar", "吉他": "guitar", "acoustic guitar": "acoustic guitar", "acoustic guitars": "acoustic guitar",
-    "electric guitar": "electric guitar", "electric guitars": "electric guitar", "guitar solo": "guitar solo",
-    "guitar solos": "guitar solo", "saxophone": "saxophone", "saxophones": "saxophone", "sax": "saxophone",
-    "萨克斯": "saxophone", "strings": "strings", "string section": "strings", "弦乐": "strings", "violin": "violin",
-    "violins": "violin", "小提琴": "violin", "cello": "cello", "cellos": "cello", "synth": "synth", "synths": "synth",
-    "synthesizer": "synth", "synthesizers": "synth", "synthesiser": "synth", "合成器": "synth", "horns": "horns",
-    "horn section": "horns", "brass": "horns", "organ": "organ", "organs": "organ", "trumpet": "trumpet",
-    "trumpets": "trumpet", "drums": "drums", "drum machine": "drum machine", "drum machines": "drum machine",
-    "choir": "choir", "choirs": "choir", "choral": "choir", "ballad": "ballad", "ballads": "ballad",
-    "love song": "love song", "love songs": "love song", "情歌": "love song", "distortion": "distortion",
-    "distorted guitars": "distortion", "autotune": "autotune", "auto-tune": "autotune", "acoustic": "acoustic",
-    "orchestral": "orchestral", "orchestra": "orchestral", "harmonica": "harmonica", "banjo": "banjo",
-    "flute": "flute", "ukulele": "ukulele", "accordion": "accordion", "harp": "harp", "vocal jazz": "vocal jazz",
-}
-VOCALS = {  # value when stated, value when refused
-    "vocals": ("vocals", "instrumental"), "vocal": ("vocals", "instrumental"), "singing": ("vocals", "instrumental"),
-    "lyrics": ("vocals", "instrumental"), "words": ("vocals", "instrumental"), "voice": ("vocals", "instrumental"),
-    "voices": ("vocals", "instrumental"), "singer": ("vocals", "instrumental"), "singers": ("vocals", "instrumental"),
-    "vocalist": ("vocals", "instrumental"), "vocalists": ("vocals", "instrumental"),
-    "人声": ("vocals", "instrumental"), "歌词": ("vocals", "instrumental"),
-    "instrumental": ("instrumental", "vocals"), "instrumentals": ("instrumental", "vocals"),
-    "纯音乐": ("instrumental", "vocals"), "无人声": ("instrumental", "vocals"),
-    "female vocals": ("female", None), "female vocalist": ("female", None), "female vocalists": ("female", None),
-    "female singer": ("female", None), "female singers": ("female", None), "female voice": ("female", None),
-    "woman singing": ("female", None), "sung by a woman": ("female", None), "sung by women": ("female", None),
-    "女声": ("female", None), "女歌手": ("female", None), "male vocals": ("male", None),
-    "male vocalist": ("male", None), "male vocalists": ("male", None), "male singer": ("male", None),
-    "male singers": ("male", None), "male voice": ("male", None), "sung by a man": ("male", None),
-    "man singing": ("male", None), "男声": ("male", None), "男歌手": ("male", None),
-}
-LANGUAGES = {"english": "en", "spanish": "es", "french": "fr", "german": "de", "italian": "it", "portuguese": "pt",
-             "korean": "ko", "japanese": "ja", "chinese": "zh", "mandarin": "zh", "cantonese": "yue", "hindi": "hi",
-             "arabic": "ar", "russian": "ru", "swedish": "sv", "turkish": "tr", "英文": "en", "日语": "ja",
-             "韩语": "ko", "西班牙语": "es", "法语": "fr"}
-MOVES = {  # relative changes against the list on screen: (field, direction)
-    "happier": ("valence", 1), "more cheerful": ("valence", 1), "cheerier": ("valence", 1), "brighter": ("valence", 1),
-    "more positive": ("valence", 1), "more uplifting": ("valence", 1), "more hopeful": ("valence", 1),
-    "sadder": ("valence", -1), "darker": ("valence", -1), "gloomier": ("valence", -1), "moodier": ("valence", -1),
-    "more melancholic": ("valence", -1), "more depressing": ("valence", -1), "more sad": ("valence", -1),
-    "faster": ("energy", 1), "more upbeat": ("energy", 1), "more energy": ("energy", 1),
-    "more energetic": ("energy", 1), "livelier": ("energy", 1), "louder": ("energy", 1), "heavier": ("energy", 1),
-    "harder": ("energy", 1), "more intense": ("energy", 1), "pick up the pace": ("energy", 1),
-    "speed it up": ("energy", 1), "less sleepy": ("energy", 1), "less slow": ("energy", 1),
-    "less mellow": ("energy", 1), "less chill": ("energy", 1), "slower": ("energy", -1), "calmer": ("energy", -1),
-    "softer": ("energy", -1), "quieter": ("energy", -1), "gentler": ("energy", -1), "mellower": ("energy", -1),
-    "more chill": ("energy", -1), "more mellow": ("energy", -1), "more relaxed": ("energy", -1),
-    "less energy": ("energy", -1), "less intense": ("energy", -1), "less upbeat": ("energy", -1),
-    "slow it down": ("energy", -1), "tone it down": ("energy", -1), "chiller": ("energy", -1),
-    "older": ("year", -1), "older stuff": ("year", -1), "older songs": ("year", -1), "more classic": ("year", -1),
-    "newer": ("year", 1), "more recent": ("year", 1), "more modern": ("year", 1), "fresher": ("year", 1),
-    "开心一点": ("valence", 1), "开心点": ("valence", 1), "欢快一点": ("valence", 1), "伤感一点": ("valence", -1),
-    "更快": ("energy", 1), "更嗨": ("energy", 1), "更有活力": ("energy", 1), "快一点": ("energy", 1),
-    "更慢": ("energy", -1), "慢一点": ("energy", -1), "安静一点": ("energy", -1), "老一点": ("year", -1),
-    "新一点": ("year", 1),
-}
-# which way a mood word points, for "less X" / "more X"
-MOOD_AXES = {"sad": ("valence", -1), "melancholic": ("valence", -1), "dark": ("valence", -1),
-             "heartbroken": ("valence", -1), "happy": ("valence", 1), "uplifting": ("valence", 1),
-             "hopeful": ("valence", 1), "energetic": ("energy", 1), "party": ("energy", 1), "angry": ("energy", 1),
-             "tense": ("energy", 1), "epic": ("energy", 1), "calm": ("energy", -1), "chill": ("energy", -1),
-             "peaceful": ("energy", -1), "dreamy": ("energy", -1)}
-
-PRE_CUES = ("no", "not", "never", "none", "nothing", "without", "except", "except for", "excluding", "but not",
-            "anything but", "everything but", "all but", "anything except", "other than", "apart from",
-            "aside from", "avoid", "skip", "exclude", "minus", "sans", "no more", "none of", "enough", "enough with",
-            "enough of", "tired of", "sick of", "hate", "dislike", "can't stand", "cannot stand", "cant stand",
-            "don't", "dont", "do not", "doesn't", "didn't", "isn't", "aren't", "not into", "stay away from",
-            "spare me", "drop", "lose", "ditch", "remove", "leave out", "neither", "nor", "less", "rather not",
-            "no need for", "get rid of", "ban", "hold the", "i'm done with", "done with", "too much")
-CJK_CUES = ("不要", "别再", "别", "不想听", "不想", "没有", "不听", "不喜欢", "去掉", "除了", "不", "没")
-POST_CUES = re.compile(r"^\W*(?:(?:music|songs?|stuff|tracks?|genre|is|are|please)\s+){0,3}(?:is\s+|are\s+)?"
-                       r"(?:not my thing|not for me|isn't for me|is a no|no thanks|no thank you|no\b|nope|nah|"
-                       r"need not apply|is out|are out|can go|banned|not allowed|不要|不行)")
-KEEP_OUT = re.compile(r"\b(?:keep|leave|take|cut|throw|kick)\b")
-BARE_NO = re.compile(r"^\W*(?:no|nope|nah|no thanks|no thank you|please no|not really)\W*$")
-RESETS = re.compile(r"\b(?:more like|maybe|rather|instead|prefer|just|only|yes|but)\b")
-SIMILAR = re.compile(r"(?:\blike|\bsimilar to|\bin the style of|\bakin to|\breminds? me of|像)\s*(?:the\s+)?$")
-BREAK = re.compile(r"[,;.!?，。；！？\n]|\s(?:but|yet|though|although|however|instead|whereas)\s|"
-                   r"但是|但|可是|不过")
-COORDINATED = re.compile(r"^\W*(?:(?:and|or|nor|either|neither|any|no|the|more|of|&|/|、|和|或|也)\W*)*$")
-PRONOUN = re.compile(r"\b(?:not|no|without|except)\s+(?:her|him|them|it|itself|himself|herself|themselves)\b")
-
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "a couple of": 2,
-                "a few": 3, "a dozen": 12, "dozen": 12}
-CJK_NUMBERS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-            "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6}
-DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990,
-                "noughties": 2000, "aughts": 2000, "twenties": 2020}
-UNITS = r"(?:songs?|tracks?|tunes?|picks?|ones|recommendations|records|numbers)"
-YEAR = r"((?:19|20)\d\d)"
-DECADE = (r"(?:the\s+)?(?:(?:(19|20)(\d)0|'?(\d)0)\s*'?s\b|(" + "|".join(DECADE_WORDS) + r")\b|"
-          r"(?:(19|20)?(\d)0)\s*年代)")
+from .text import phrase_key, strip_accents
 
 
 @dataclass
@@ -157,8 +87,13 @@ def read_constraints(text: str, artists: ArtistMatcher | None = None, now: int |
     _read_eras(s, taken, clauses, c, now, refused)
     _read_refs_and_counts(s, taken, c)
     found = _terms(s, cased, taken, artists)
+    refused_items: list[_Found] = []
     for number, item in enumerate(found):
         negated, cue = _negated(s, item, clauses, found[:number])
+        if not negated and _continues_refusal(s, item, clauses, found, refused_items):
+            negated = True
+        if negated:
+            refused_items.append(item)
         _apply(c, item, negated, s)
         if negated:
             refused.append((item.start, item.end))
@@ -207,6 +142,8 @@ def _read_eras(s: str, taken: list[bool], clauses, c: Constraints, now: int, ref
             _take(taken, m.start(), m.end())
             words = s[m.start():m.end()].strip()
             cue = _cue_before(s, m.start(), _clause_of(clauses, m.start()))
+            if cue is not None and not ERA_FILLER.match(s[cue[1]:m.start()]):
+                cue = None  # "without saxophone from the 60s": the cue refuses the saxophone, not the decade
             if cue is None:
                 included.append(YearRange(low=low, high=high, words=words))
                 continue
@@ -260,7 +197,22 @@ def _recent(m: re.Match, now: int) -> tuple[int, int]:
     return now - years, now
 
 
+def _from_or_since(m: re.Match, _now: int) -> tuple[int | None, int | None]:
+    year = int(m.group(1))
+    if m.group(0).startswith("since") or re.search(r"(?:on|onwards|onward|forward)$", m.group(0)):
+        return year, None
+    return year, year  # "songs from 1999"
+
+
 _ERA_RULES = [
+    (r"(?:since|from)\s+" + DECADE + r"\s*(?:on\b|onwards|onward|forward)", lambda m, _: (_decade(m), None)),
+    (r"\bsince\s+" + DECADE, lambda m, _: (_decade(m), None)),
+    (r"\b(?:before|pre-?|older than|earlier than|prior to)\s*" + DECADE, lambda m, _: (None, _decade(m) - 1)),
+    (r"\b(?:after|post-?|newer than|later than)\s*" + DECADE, lambda m, _: (_decade(m) + 10, None)),
+    (r"\b" + YEAR + r"\s*(?:-|–|to)\s*" + YEAR + r"\b", lambda m, _: tuple(sorted((int(m.group(1)), int(m.group(2)))))),
+    (r"([一二三四五六七八九])十\s*年代", lambda m, _: (1900 + 10 * CJK_NUMBERS[m.group(1)],
+                                               1909 + 10 * CJK_NUMBERS[m.group(1)])),
+    (r"(?:最近|过去|近)\s*(\d+|[一二三四五六七八九十]+)\s*年", lambda m, now: (now - _number(m.group(1)), now)),
     (r"(?:between|from)\s+" + YEAR + r"\s*(?:and|to|through|till|until|-|–)\s*" + YEAR,
      lambda m, _: tuple(sorted((int(m.group(1)), int(m.group(2)))))),
     (DECADE + r"\s*(?:and|or|to|through|-|–|&)\s*" + DECADE, _span_of_decades),
@@ -269,7 +221,7 @@ _ERA_RULES = [
      _recent),
     (YEAR + r"\s*(?:or later|and later|and after|or after|onwards|onward|and up|\+|or newer|and beyond)",
      lambda m, _: (int(m.group(1)), None)),
-    (r"(?:from|since)\s+" + YEAR + r"\s*(?:on\b|onwards|onward|forward)?", None),  # decided in _from_or_since
+    (r"(?:from|since)\s+" + YEAR + r"\s*(?:on\b|onwards|onward|forward)?", _from_or_since),
     (YEAR + r"\s*(?:or earlier|and earlier|and before|or before|or older)", lambda m, _: (None, int(m.group(1)))),
     (r"\b(?:after|post-?|newer than|later than|more recent than)\s*" + YEAR, lambda m, _: (int(m.group(1)) + 1, None)),
     (r"\b(?:before|pre-?|older than|earlier than|prior to)\s*" + YEAR, lambda m, _: (None, int(m.group(1)) - 1)),
@@ -281,14 +233,6 @@ _ERA_RULES = [
 ]
 
 
-def _from_or_since(m: re.Match, _now: int) -> tuple[int | None, int | None]:
-    year = int(m.group(1))
-    if m.group(0).startswith("since") or re.search(r"(?:on|onwards|onward|forward)$", m.group(0)):
-        return year, None
-    return year, year  # "songs from 1999"
-
-
-_ERA_RULES[5] = (_ERA_RULES[5][0], _from_or_since)
 
 
 # --- references and counts -------------------------------------------------------------------------------------
@@ -317,6 +261,10 @@ def _read_refs_and_counts(s: str, taken: list[bool], c: Constraints) -> None:
         c.count = int(value) if value.isdigit() else NUMBER_WORDS[value]
         _take(taken, m.start(), m.start() + len(value))
         break
+    if c.count is None and (m := re.search(r"\b(?:give me|play|another|just|only|show me|pick|need)\s+(\d{1,2})\b"
+                                            r"(?!\s*(?:s\b|'s|th\b|st\b|nd\b|rd\b|年))", s)):
+        c.count = int(m.group(1))
+        _take(taken, m.start(1), m.end(1))
     if c.count is None and (m := re.search(r"\ba dozen\b", s)):
         c.count = 12
         _take(taken, m.start(), m.end())
@@ -324,6 +272,10 @@ def _read_refs_and_counts(s: str, taken: list[bool], c: Constraints) -> None:
         value = m.group(1)
         c.count = int(value) if value.isdigit() else _cjk_number(value)
         _take(taken, m.start(), m.end())
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isdigit() else _cjk_number(text)
 
 
 def _cjk_number(text: str) -> int:
@@ -337,7 +289,7 @@ def _cjk_number(text: str) -> int:
 
 
 def _add_ref(c: Constraints, position: int) -> None:
-    if 1 <= position <= 50 and position not in c.refs:
+    if (1 <= position <= 50 or position == -1) and position not in c.refs:  # -1: the last one on screen
         c.refs.append(position)
 
 
@@ -355,9 +307,12 @@ def _lexicon_table() -> tuple[dict[str, tuple[str, str]], list[tuple[str, tuple[
         add(phrase, "move", f"{value[0]}{'+' if value[1] > 0 else '-'}")
     for phrase in VOCALS:
         add(phrase, "vocals", phrase)
-    for phrase, words in {**GENRE_WORDS, **{k: (v,) for k, v in EXTRA_GENRES.items()}}.items():
+    for phrase, words in GENRE_WORDS.items():
         if phrase not in NOT_GENRES:
-            add(phrase, "genre", words[0])
+            itself = [w for w in words if phrase_key(w) == phrase_key(phrase)]
+            add(phrase, "genre", CANONICAL.get(phrase) or (itself or words)[0])
+    for phrase, value in EXTRA_GENRES.items():
+        add(phrase, "genre", value)
     for phrase, value in STYLES.items():
         add(phrase, "style", value)
     for phrase in LANGUAGES:
@@ -380,7 +335,7 @@ def _terms(s: str, cased: str, taken: list[bool], artists: ArtistMatcher | None)
     for item in found:
         _take(taken, item.start, item.end)
     latin, cjk, longest = _lexicon_table()
-    tokens = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[a-z0-9&'+-]+|[\u3040-\u9fff]+", s)]
+    tokens = [_base_token(m) for m in re.finditer(r"[a-z0-9&'+-]+|[\u3040-\u9fff]+", s)]
     used = [False] * len(tokens)
     for n in range(min(longest, len(tokens)), 0, -1):
         for i in range(len(tokens) - n + 1):
@@ -401,15 +356,28 @@ def _terms(s: str, cased: str, taken: list[bool], artists: ArtistMatcher | None)
     return found
 
 
+def _base_token(m: re.Match) -> tuple[int, int, str]:
+    """"guitar-driven" and "synth-heavy" name the guitar and the synth."""
+    word = m.group(0)
+    head, _, tail = word.rpartition("-")
+    if head and tail in HYPHEN_SUFFIXES:
+        return m.start(), m.start() + len(head), head
+    return m.start(), m.end(), word
+
+
 def _fits(hit: tuple[str, str], s: str, start: int, end: int) -> bool:
     """Context checks for words that mean something else alone: a language is a language when it is sung in or
     names songs ("in Spanish", "Korean songs"); "words" and "voice" count only when refused or asked for."""
     kind, value = hit
+    before = s[:start]
     if kind == "language":
-        return bool(re.search(r"(?:\bin|sung in|language)\s+$", s[:start]) or re.match(
+        return bool(re.search(r"(?:\bin|sung in|language|\bno|\bnot|without|except|but)\s+$", before) or re.match(
             r"\s+(?:songs?|music|lyrics|tracks?|ballads?|language|vocals)\b", s[end:]))
-    if kind == "vocals" and value in ("words", "voice", "voices", "singer", "singers", "vocal"):
-        return bool(re.search(r"(?:with|without|no|not|any|some|has|have)\s+(?:a\s+|any\s+|the\s+)?$", s[:start]))
+    if kind == "vocals" and value in ("words", "voice", "voices", "singer", "singers", "vocal", "lyrics"):
+        return bool(re.search(r"(?:with|without|no|not|any|some|has|have|want|need)\s+(?:a\s+|any\s+|the\s+)?$",
+                              before))
+    if kind == "genre" and value == "dance":  # "songs to dance to": the verb
+        return not re.search(r"\b(?:to|can|could|let's|lets|wanna|want to|make me)\s+$", before)
     return True
 
 
@@ -417,12 +385,14 @@ def _artist_spans(s: str, cased: str, taken: list[bool], artists: ArtistMatcher 
     if artists is None:
         return []
     out = []
-    for key in artists.find(cased):  # the cased text: "Queen" is an artist, "queen" may be a word
-        name = phrase_key(key)
-        pattern = r"(?<![\w])" + r"[^\w]+".join(map(re.escape, name.split())) + r"(?![\w])"
-        for m in re.finditer(pattern, s):
-            if not any(taken[m.start():m.end()]):
-                out.append(_Found(m.start(), m.end(), "artist", key, s[m.start():m.end()]))
+    found = set(artists.find(cased))  # the cased text: "Queen" is an artist, "queen" may be a word
+    forms = sorted((form for form, key in artists.keys.items() if key in found), key=len, reverse=True)
+    folded = strip_accents(s)
+    for form in forms:
+        pattern = r"(?<![\w])" + r"[^\w]+".join(map(re.escape, form.split())) + r"(?![\w])"
+        for m in re.finditer(pattern, folded if len(folded) == len(s) else s):
+            if not any(taken[m.start():m.end()]) and not any(o.start < m.end() and m.start() < o.end for o in out):
+                out.append(_Found(m.start(), m.end(), "artist", artists.keys[form], s[m.start():m.end()]))
     return out
 
 
@@ -445,6 +415,24 @@ def _negated(s: str, item: _Found, clauses, earlier: list[_Found]) -> tuple[bool
                                                                                          s[clause[0]:clause[1]]):
         return True, None
     return False, None
+
+
+def _continues_refusal(s: str, item: _Found, clauses, found: list[_Found], refused: list[_Found]) -> bool:
+    """"no pop, rock or hip hop": a clause that is only a list of terms joined by or/and/nor, right after a
+    clause that ended on a refused term, goes on refusing."""
+    clause = _clause_of(clauses, item.start)
+    members = [f for f in found if clause[0] <= f.start < clause[1]]
+    gaps = [s[a.end:b.start] for a, b in zip(members, members[1:], strict=False)]
+    edges = s[clause[0]:members[0].start] + s[members[-1].end:clause[1]] if members else "x"
+    if len(members) < 2 or not re.fullmatch(r"[\s\W]*", edges) or not all(COORDINATED.match(g) for g in gaps):
+        return False
+    if not any(re.search(r"\b(?:or|nor|and)\b|[和或、]", g) for g in gaps):
+        return False
+    before = [c for c in clauses if c[1] <= clause[0]]
+    if not before:
+        return False
+    last = [f for f in found if before[-1][0] <= f.start < before[-1][1]]
+    return bool(last) and last[-1] in refused and re.fullmatch(r"[\s\W]*", s[last[-1].end:before[-1][1]]) is not None
 
 
 def _cue_before(s: str, start: int, clause: tuple[int, int]) -> tuple[int, int] | None:
@@ -478,10 +466,10 @@ def _apply(c: Constraints, item: _Found, negated: bool, s: str) -> None:
         if value and (c.vocals is None or value in ("female", "male")):
             c.vocals, c.vocals_words = value, words
     elif item.kind == "mood":
-        comparative = re.search(r"\b(less|more|a bit more|a little more)\s+$", s[:item.start])
+        comparative = re.search(r"\b(less|not so|not as|not that|more|a bit more|a little more)\s+$", s[:item.start])
         if comparative and item.value in MOOD_AXES:
             field, sign = MOOD_AXES[item.value]
-            sign = -sign if comparative.group(1) == "less" else sign
+            sign = -sign if comparative.group(1) in ("less", "not so", "not as", "not that") else sign
             c.moves.append(Move(field=field, direction=sign, words=comparative.group(0) + words))
         elif item.value:
             _add_term(c, Term(field="mood", value=item.value, polarity="exclude" if negated else "include",

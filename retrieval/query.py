@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from .mood import Mood, read_mood
-from .text import PhraseMatcher, phrase_key
+from .text import PhraseMatcher, phrase_key, strip_accents
 
 # word or phrase -> the genre/tag words it means in a catalog (lowercase). Chinese names included.
 GENRE_WORDS: dict[str, tuple[str, ...]] = {
@@ -74,8 +74,12 @@ class ArtistMatcher:
     with a capital, so "music in the air" does not summon Air."""
 
     def __init__(self, artists: dict[str, str]):
-        self.matcher = PhraseMatcher(artists.values())
-        self.keys = {phrase_key(name): key for key, name in artists.items()}
+        names: dict[str, str] = {}  # phrase key of a way to write the name -> the artist's key
+        for key, name in artists.items():
+            for form in _forms(name):
+                names.setdefault(phrase_key(form), key)
+        self.matcher = PhraseMatcher(names)
+        self.keys = names
 
     def find(self, text: str) -> tuple[str, ...]:
         found = []
@@ -85,6 +89,16 @@ class ArtistMatcher:
                 continue
             found.append(self.keys[phrase_key(name)])
         return tuple(dict.fromkeys(found))
+
+
+def _forms(name: str) -> list[str]:
+    """The name, without its accents ("Beyonce"), and the leading act of a billing such as "Bob Marley & The
+    Wailers" or "Stevie Ray Vaughan and Double Trouble" when that part is a name of two words or more."""
+    forms = [name, strip_accents(name)]
+    head = re.split(r"\s+(?:&|and|with|feat\.?|featuring|x)\s+", name, maxsplit=1)[0]
+    if head != name and len(head.split()) >= 2:
+        forms += [head, strip_accents(head)]
+    return list(dict.fromkeys(forms))
 
 
 def _capitalised_in(name: str, text: str) -> bool:

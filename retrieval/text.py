@@ -26,6 +26,11 @@ def phrase_key(text: str) -> str:
     return " ".join(words(text))
 
 
+def strip_accents(text: str) -> str:
+    """"Beyoncé" -> "Beyonce": how people type names on a phone."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def is_cjk(text: str) -> bool:
     return any("\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in text)
 

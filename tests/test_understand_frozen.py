@@ -39,3 +39,17 @@ def test_the_frozen_set_passes_at_least_95_percent():
     rate = 1 - len(wrong) / len(FROZEN)
     print(f"frozen set: {len(FROZEN) - len(wrong)}/{len(FROZEN)} = {rate:.1%}")
     assert rate >= 0.95, "\n".join(wrong)
+
+
+PARAPHRASES = [json.loads(line) for line in
+               (ROOT / "tests" / "data" / "understand_paraphrases.jsonl").open(encoding="utf-8")]
+
+
+def test_the_paraphrase_suite_passes_at_least_98_percent():
+    """410 more requests, English and Chinese, each cue family in wordings of its own (not one template)."""
+    assert len(PARAPHRASES) >= 400
+    assert not {row["text"] for row in PARAPHRASES} & {row["text"] for row in FROZEN}
+    wrong = misses(PARAPHRASES, demo_artists())
+    rate = 1 - len(wrong) / len(PARAPHRASES)
+    print(f"paraphrases: {len(PARAPHRASES) - len(wrong)}/{len(PARAPHRASES)} = {rate:.1%}")
+    assert rate >= 0.98, "\n".join(wrong)
