@@ -14,7 +14,7 @@ _WHERE = {"Catalog": "catalog", "IngestReport": "catalog", "CatalogError": "erro
           "EncoreError": "errors", "StoreError": "errors", "ConfigError": "errors", "FORMATS": "importers",
           "BadRow": "importers",
           "Mood": "mood", "read_mood": "mood", "Request": "query", "read_request": "query", "Track": "records",
-          "Filters": "search", "Hit": "search", "search": "search", "Settings": "settings"}
+          "Filters": "filters", "Hit": "search", "search": "search", "Settings": "settings"}
 __all__ = sorted(_WHERE)
 
 

@@ -11,7 +11,6 @@ import json
 import shutil
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import bm25s
 import Stemmer
 from bm25s.tokenization import Tokenizer
 
-from .records import Track, style_words_of
+from .records import Track
 from .text import phrase_key
 
 _FORMAT = 1
@@ -44,7 +43,6 @@ class LexicalIndex:
         self.row = {track_id: i for i, track_id in enumerate(self.ids)}
         self._lock = threading.Lock()
         self._tracks: OrderedDict[int, Track] = OrderedDict()  # parsed records, most recently used last
-        self._styles: list[frozenset[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -72,15 +70,6 @@ class LexicalIndex:
             else:
                 self._tracks.move_to_end(row)
             return track
-
-    def rows_with_style(self, words: Iterable[str]) -> list[int]:
-        """Rows whose genre or tags (or a word inside them) is one of `words`; the table is built on first use."""
-        with self._lock:
-            if self._styles is None:
-                rows = (json.loads(record) for record in self.records)
-                self._styles = [frozenset(style_words_of(r.get("genre"), r.get("tags") or [])) for r in rows]
-        wanted = set(words)
-        return [row for row, styles in enumerate(self._styles) if styles & wanted]
 
     def get(self, track_id: str) -> Track | None:
         row = self.row.get(track_id)

@@ -23,6 +23,7 @@ from functools import lru_cache
 from .constraints import Constraints, Move, Term, YearRange
 from .mood import _lexicon, vocabulary
 from .parse_words import (
+    AMBIGUOUS_GENRES,
     BARE_NO,
     BREAK,
     CANONICAL,
@@ -38,6 +39,7 @@ from .parse_words import (
     LANGUAGES,
     MOOD_AXES,
     MOVES,
+    NOT_GENRE_PHRASES,
     NOT_GENRES,
     NUMBER_WORDS,
     ORDINALS,
@@ -317,6 +319,8 @@ def _lexicon_table() -> tuple[dict[str, tuple[str, str]], list[tuple[str, tuple[
         add(phrase, "style", value)
     for phrase in LANGUAGES:
         add(phrase, "language", phrase)
+    for phrase, mood in NOT_GENRE_PHRASES.items():
+        add(phrase, "mood", mood)
     for mood in vocabulary():
         add(mood, "mood", mood)
     for phrase, entry in _lexicon().entries.items():
@@ -378,6 +382,13 @@ def _fits(hit: tuple[str, str], s: str, start: int, end: int) -> bool:
                               before))
     if kind == "genre" and value == "dance":  # "songs to dance to": the verb
         return not re.search(r"\b(?:to|can|could|let's|lets|wanna|want to|make me)\s+$", before)
+    if kind == "genre" and value in AMBIGUOUS_GENRES:  # "food for the soul", "around the world", "in a funk"
+        determiner = re.search(r"(?:\bthe|\bmy|\byour|\bour|\bhis|\bher|\btheir|\ba|\bwhole)\s+$", before)
+        refusal = re.search(r"\b(?:no|not|without|minus|skip|drop|hold|avoid|except|cut|lose|ditch|remove|enough|"
+                            r"none|nothing)\b[\w\s]{0,12}$", before)
+        genre_noun = re.match(r"\s+(?:music|songs?|tracks?|tunes|genre|stuff|records?|albums?|artists?|bands?|"
+                              r"classics|hits|playlist|singers?|jams?)\b", s[end:])
+        return not determiner or bool(refusal or genre_noun)
     return True
 
 

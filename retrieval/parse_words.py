@@ -20,6 +20,8 @@ EXTRA_GENRES = {  # genres beyond the retrieval lexicon, each its own canonical 
     "放克": "funk", "迪斯科": "disco", "布鲁斯": "blues", "舞曲": "dance", "歌剧": "opera", "独立": "indie",
     "后摇": "post rock", "重金属": "metal",
 }
+AMBIGUOUS_GENRES = {"soul", "world", "house", "blues", "funk", "trap", "swing", "soundtrack"}  # also plain words
+NOT_GENRE_PHRASES = {"house party": "party", "soul searching": "reflective", "world cup": "energetic"}
 CANONICAL = {"rap": "hip-hop"}  # a phrase that names a genre under another name
 STYLES = {
     "piano": "piano", "pianos": "piano", "solo piano": "piano", "钢琴": "piano", "guitar": "guitar",

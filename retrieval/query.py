@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .constraints import Constraints
 from .mood import Mood, read_mood
 from .text import PhraseMatcher, phrase_key, strip_accents
 
@@ -38,11 +39,6 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "post rock": ("post rock",), "post-rock": ("post rock",), "shoegaze": ("shoegaze",),
     "new wave": ("new wave",), "doo-wop": ("doo-wop",), "big band": ("big band",), "acoustic": ("acoustic",),
 }
-INSTRUMENTAL_WORDS = ("instrumental", "no vocals", "without vocals", "no lyrics", "without lyrics", "no singing",
-                      "纯音乐", "无人声", "没有歌词")
-DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990,
-                "noughties": 2000, "aughts": 2000}
-
 
 @dataclass(frozen=True)
 class Request:
@@ -55,18 +51,20 @@ class Request:
     year_min: int | None = None
     year_max: int | None = None
     instrumental: bool = False
-    artists: tuple[str, ...] = ()  # casefolded artist names found in the text
+    artists: tuple[str, ...] = ()  # casefolded artist names found in the text (asked for or "like")
+    constraints: Constraints = field(default_factory=Constraints)  # everything stated, with polarity
+    words: str = ""  # the text without the words of what it refuses ("keep metal out" does not search "metal")
 
     def search_text(self) -> str:
-        """The text to embed and match: the request plus the English mood and genre words it implies."""
+        """The text to embed and match: the request (less what it refuses) plus the English mood and genre words
+        it implies."""
         extra = [*self.mood.moods, *self.genres]
         if self.instrumental:
             extra.append("instrumental")
-        return " ".join([self.text, *extra]).strip()
+        return " ".join([self.words or self.text, *extra]).strip()
 
 
 _GENRES = PhraseMatcher(GENRE_WORDS)
-_INSTRUMENTAL = PhraseMatcher(INSTRUMENTAL_WORDS)
 
 
 class ArtistMatcher:
@@ -105,41 +103,25 @@ def _capitalised_in(name: str, text: str) -> bool:
     return any(w[:1].isupper() and w.casefold() == phrase_key(name) for w in re.findall(r"[\w&]+", text))
 
 
-def read_era(text: str) -> tuple[int | None, int | None]:
-    """'90s', 'the 1980s', 'nineties', '90年代', 'before 2000', 'after 2010', 'from 1975 to 1985' -> a year range."""
-    text = text.casefold()
-    if m := re.search(r"(?:between|from)\s+((?:19|20)\d\d)\s+(?:and|to|-)\s+((?:19|20)\d\d)", text):
-        low, high = sorted((int(m.group(1)), int(m.group(2))))
-        return low, high
-    low = high = None
-    if m := re.search(r"(?:before|until|up to|pre-?|older than|earlier than)\s*((?:19|20)\d\d)", text):
-        high = int(m.group(1)) - (0 if "until" in m.group(0) or "up to" in m.group(0) else 1)
-    if m := re.search(r"(?:after|since|post-?|newer than|later than|from)\s*((?:19|20)\d\d)(?!s)", text):
-        low = int(m.group(1)) + (1 if m.group(0).startswith(("after", "newer", "later")) else 0)
-    if low or high:
-        return low, high
-    if m := re.search(r"(?<!\d)(?:(19|20)|')?(\d)0\s*(?:'?s|年代)", text):
-        century = m.group(1) or ("20" if m.group(2) in "012" else "19")
-        start = int(century + m.group(2) + "0")
-        return start, start + 9
-    for word, start in DECADE_WORDS.items():
-        if word in text:
-            return start, start + 9
-    if m := re.search(r"(?<!\d)((?:19|20)\d\d)(?!\d|s)", text):
-        return None, None  # a lone year is usually part of a title ("1979"), not a filter
-    return None, None
+def read_request(text: str, artists: ArtistMatcher | None = None, now: int | None = None) -> Request:
+    """Parse `text`; `artists` recognises the catalog's artist names. Refused genres, styles, moods, eras and
+    artists become constraints and leave the words that are searched."""
+    from .parse import read_constraints
 
-
-def read_request(text: str, artists: ArtistMatcher | None = None) -> Request:
-    """Parse `text`; `artists` recognises the catalog's artist names."""
+    reading = read_constraints(text, artists, now)
+    c = reading.constraints
+    refused = set(c.excluded("genre")) | set(c.excluded("style"))
     genres: list[str] = []
     phrases: list[str] = []
-    for match in _GENRES.find(text):
-        if not match.negated:
+    for match in _GENRES.find(reading.search_text):
+        words = GENRE_WORDS[match.phrase]
+        if not match.negated and not refused & set(words):
             phrases.append(match.phrase)
-            genres += [w for w in GENRE_WORDS[match.phrase] if w not in genres]
-    year_min, year_max = read_era(text)
-    instrumental = any(not m.negated for m in _INSTRUMENTAL.find(text))
-    return Request(text=text.strip(), mood=read_mood(text), genres=tuple(genres), genre_phrases=tuple(phrases),
-                   year_min=year_min, year_max=year_max, instrumental=instrumental,
-                   artists=artists.find(text) if artists else ())
+            genres += [w for w in words if w not in genres]
+    era = c.era or None
+    named = [a for a in (*c.included("artist"), *c.similar_artists) if a not in c.excluded("artist")]
+    return Request(text=text.strip(), mood=read_mood(reading.search_text), genres=tuple(genres),
+                   genre_phrases=tuple(phrases), year_min=era.low if era else None,
+                   year_max=era.high if era else None, instrumental=c.vocals == "instrumental",
+                   artists=tuple(dict.fromkeys(named)), constraints=c,
+                   words=reading.search_text if reading.refused else "")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .embed import Embedder
+from .filters import SCAN_LIMIT, Filters
 from .fusion import fuse, rrf_score
 from .lexical import LexicalIndex
 from .query import Request
@@ -23,66 +24,6 @@ OUT_OF_RANGE_PENALTY = {"energy": 0.8, "valence": 0.5}
 PLACEHOLDER_ARTISTS = frozenset({"unknown", "unknown artist", "various", "various artists", "va", "v.a.", "anonymous",
                                  "n/a", "na", "none", "[unknown]", "(unknown)", "traditional", "artist", "untitled",
                                  "unknown artists", "[no artist]", "no artist"})
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Hard constraints: a track that fails one is never returned."""
-
-    genres: tuple[str, ...] = ()
-    year_min: int | None = None
-    year_max: int | None = None
-    energy_min: float | None = None
-    energy_max: float | None = None
-    exclude_ids: frozenset[str] = frozenset()
-    exclude_artists: frozenset[str] = frozenset()  # casefolded
-
-    @property
-    def active(self) -> bool:
-        return bool(self.genres or self.year_min or self.year_max or self.energy_min is not None
-                    or self.energy_max is not None or self.exclude_ids or self.exclude_artists)
-
-    def admits(self, track: Track) -> bool:
-        if track.id in self.exclude_ids or track.artist_key in self.exclude_artists:
-            return False
-        if self.genres and not (style_words(track) & set(self.genres)):
-            return False
-        if (self.year_min or self.year_max) and track.year is None:
-            return False
-        if self.year_min and track.year < self.year_min:
-            return False
-        if self.year_max and track.year > self.year_max:
-            return False
-        if self.energy_min is not None and (track.energy is None or track.energy < self.energy_min):
-            return False
-        return not (self.energy_max is not None and (track.energy is None or track.energy > self.energy_max))
-
-    def where(self) -> dict[str, Any] | None:
-        """The same constraints as a Chroma `where` clause, so dense candidates are already filtered."""
-        clauses: list[dict[str, Any]] = []  # genres are matched against tags too: see `needs_ids`
-        if self.year_min:
-            clauses.append({"year": {"$gte": self.year_min}})
-        if self.year_max:
-            clauses.append({"year": {"$lte": self.year_max}})
-        if self.energy_min is not None:
-            clauses.append({"energy": {"$gte": self.energy_min}})
-        if self.energy_max is not None:
-            clauses.append({"energy": {"$lte": self.energy_max}})
-        if self.exclude_artists:
-            clauses.append({"artist_key": {"$nin": sorted(self.exclude_artists)}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    @property
-    def needs_ids(self) -> bool:
-        """A genre may sit in a track's tags, which Chroma's `where` cannot see: the admitted ids are listed."""
-        return bool(self.genres)
-
-    def merged(self, request: Request) -> Filters:
-        """Add the era a request names ("only before 2000") to these filters."""
-        return Filters(self.genres, self.year_min or request.year_min, self.year_max or request.year_max,
-                       self.energy_min, self.energy_max, self.exclude_ids, self.exclude_artists)
 
 
 @dataclass(frozen=True)
@@ -154,19 +95,15 @@ def search(index: LexicalIndex, collection: Any, embedder: Embedder, request: Re
            filters: Filters | None = None, max_per_artist: int | None = 2) -> list[Hit]:
     """The `k` best tracks for `request`; at most `max_per_artist` per artist unless the request names them.
 
-    An era named in the request ("90s") is a filter; if the catalog has too little from that era, the list is
-    filled with the closest tracks from other years, each marked so its `why` says so.
+    Everything the request states as hard (an era, refused genres, styles, moods and artists, vocals) filters
+    candidates before ranking; when the catalog has fewer such tracks than `k`, fewer come back.
     """
-    filters = filters or Filters()
-    scored = _scored(index, collection, embedder, request, k, filters.merged(request))
+    given = filters or Filters()
+    filters = given.merged(request)
+    scored = _scored(index, collection, embedder, request, k, filters)
+    if not scored and filters.genres and not given.genres:  # a catalog with no genre labels or words for these
+        scored = _scored(index, collection, embedder, request, k, replace(filters, genres=()))
     chosen = diversify(scored, k, max_per_artist, request.artists)
-    era_from_text = (request.year_min or request.year_max) and not (filters.year_min or filters.year_max)
-    if len(chosen) < k and era_from_text:
-        taken = {track.id for _, track, _ in chosen}
-        wider = [(score, track, replace(ev, outside_era=True))
-                 for score, track, ev in _scored(index, collection, embedder, request, k, filters)
-                 if track.id not in taken]
-        chosen = diversify(chosen + wider, k, max_per_artist, request.artists)
     return [Hit(track, score, why(track, evidence, request), evidence) for score, track, evidence in chosen]
 
 
@@ -196,15 +133,21 @@ def _scored(index: LexicalIndex, collection: Any, embedder: Embedder, request: R
 def _dense_rows(index: LexicalIndex, collection: Any, embedder: Embedder, text: str, pool: int,
                 filters: Filters) -> list[int]:
     vector = embedder.encode_query(text)
-    ids = None
-    if filters.needs_ids:
-        ids = [index.ids[row] for row in index.rows_with_style(filters.genres)]
-        if not ids:
-            return []
-    found = collection.query(query_embeddings=[vector.tolist()], n_results=min(pool, len(ids or index) or 1),
+    ids = admitted_ids(index, filters) if filters.needs_ids else None
+    if ids is not None and not ids:
+        return []
+    wanted = pool if ids is not None or not filters.needs_ids else pool * 5  # large catalogs over-fetch instead
+    found = collection.query(query_embeddings=[vector.tolist()], n_results=min(wanted, len(ids or index) or 1),
                              ids=ids, where=filters.where(), include=[])
     rows = [index.row.get(track_id) for track_id in found["ids"][0]]
     return [row for row in rows if row is not None and (not filters.active or filters.admits(index.track(row)))]
+
+
+def admitted_ids(index: LexicalIndex, filters: Filters) -> list[str] | None:
+    """The ids that pass `filters`, for Chroma to rank among; None for catalogs too large to scan."""
+    if len(index) > SCAN_LIMIT:
+        return None
+    return [index.ids[row] for row in range(len(index)) if filters.admits(index.track(row))]
 
 
 def diversify(scored: list[tuple[float, Track, Evidence]], k: int, max_per_artist: int | None,

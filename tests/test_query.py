@@ -1,6 +1,6 @@
 import pytest
 
-from retrieval.query import ArtistMatcher, read_era, read_request
+from retrieval.query import ArtistMatcher, read_request
 
 
 @pytest.mark.parametrize("text, era", [
@@ -8,9 +8,11 @@ from retrieval.query import ArtistMatcher, read_era, read_request
     ("80年代的摇滚", (1980, 1989)), ("only before 2000", (None, 1999)), ("after 2010", (2011, None)),
     ("since 2015", (2015, None)), ("between 1975 and 1985", (1975, 1985)), ("'70s soul", (1970, 1979)),
     ("1979 by the smashing pumpkins", (None, None)), ("the 2010s", (2010, 2019)), ("happy songs", (None, None)),
+    ("nothing older than 1990", (1990, None)), ("songs from 1999", (1999, 1999)), ("from 1995 on", (1995, None)),
 ])
 def test_era(text, era):
-    assert read_era(text) == era
+    request = read_request(text)
+    assert (request.year_min, request.year_max) == era
 
 
 def test_genres_instrumental_and_artists():
@@ -37,3 +39,12 @@ def test_artist_names_match_whole_words_and_short_ones_need_a_capital():
 
 def test_negated_genres_are_not_asked_for():
     assert read_request("anything but no country").genres == ()
+
+
+def test_refused_words_are_not_searched_for():
+    request = read_request("energetic songs, keep the metal out of it")
+    assert "metal" not in request.search_text() and request.constraints.excluded("genre") == ["metal"]
+    assert read_request("road trip music, anything apart from country").genres == ()
+    assert "country" not in read_request("road trip music, anything apart from country").search_text()
+    plain = read_request("calm piano for a rainy evening")
+    assert plain.search_text().startswith("calm piano for a rainy evening")

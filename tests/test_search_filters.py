@@ -36,16 +36,22 @@ def test_genre_year_energy_and_exclusions(small):
     assert "alpha-0" not in {h.track.id for h in hits} and all(h.track.artist != "Beta" for h in hits)
 
 
-def test_era_in_the_text_is_a_filter_filled_from_outside_only_when_short(small):
+def test_an_era_in_the_text_is_hard_and_never_padded_from_other_years(small):
     hits = small.search("rain songs from before 1985", k=6, max_per_artist=None)
     assert len(hits) == 6 and all(h.track.year <= 1984 for h in hits)
     more = small.search("rain songs from before 1985", k=10, max_per_artist=None)
-    inside = [h for h in more if not h.evidence.outside_era]
-    assert [h.track.id for h in inside] == [h.track.id for h in more[:6]]
-    assert all(h.track.year <= 1984 for h in inside)
-    assert all(h.track.year > 1984 and "outside the era" in h.why for h in more[6:])
-    fixed = small.search("rain songs", k=10, max_per_artist=None, filters=Filters(year_max=1984))
-    assert len(fixed) == 6  # an explicit --year-to is never relaxed
+    assert len(more) == 6 and all(h.track.year <= 1984 for h in more)  # only 6 there: 6 come back
+    newer = small.search("nothing older than 1990", k=15, max_per_artist=None)
+    assert {h.track.year for h in newer} == {1990, 2000, 2010}
+    assert 1980 not in {h.track.year for h in small.search("rain, but none from the 80s", k=15, max_per_artist=None)}
+
+
+def test_refused_genres_and_moods_never_come_back_and_leave_the_search(small):
+    hits = small.search("keep the rock out of it", k=15, max_per_artist=None)
+    assert hits and all(h.track.genre == "jazz" for h in hits)
+    hits = small.search("rain songs, anything apart from jazz", k=15, max_per_artist=None)
+    assert len(hits) == 10 and all(h.track.genre == "rock" for h in hits)
+    assert all("calm" not in h.track.moods for h in small.search("nothing calm", k=15, max_per_artist=None))
 
 
 def test_at_most_two_per_artist_unless_asked(small):
