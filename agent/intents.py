@@ -29,7 +29,9 @@ HELP = ("Tell me how you feel or what you are doing (\u201crainy evening\u201d, 
         "\U0001F44D 2 / \U0001F44E 3. Ask \u201cwhy #1?\u201d, \u201cwrite a review of #3\u201d or "
         "\u201cmake this a playlist\u201d.")
 EMPTY = "Your message was empty. " + HELP
-FIXED = ("help", "empty", "greeting")  # Encore's own words, not the model's: nothing to verify
+RESET = ("Starting over: every constraint is cleared (what you liked and disliked is still remembered). "
+         "What would you like to hear?")
+FIXED = ("help", "empty", "greeting", "reset")  # Encore's own words, not the model's: nothing to verify
 
 
 class Intents:
@@ -41,7 +43,8 @@ class Intents:
     def write(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
         intent = state["turn"]["intent"]
         handler = {"playlist": self._playlist, "review": self._review, "explain": self._explain,
-                   "greeting": self._greeting, "help": self._fixed(HELP), "empty": self._fixed(EMPTY)}.get(
+                   "greeting": self._greeting, "help": self._fixed(HELP), "empty": self._fixed(EMPTY),
+                   "reset": self._fixed(RESET)}.get(
             intent, self._recommend)
         return handler(state, on_text)
 
@@ -56,6 +59,10 @@ class Intents:
             return {"reply": text}
         verifier = self._verifier(hits, state)
         header = writing.grounded_intro(hits, state["turn"]["notes"])
+        if len(hits) < state["turn"]["n"] and state["turn"]["intent"] != "feedback":
+            rules = _asked(taste, self.catalog)
+            header = (f"Only {len(hits)} track{'s' if len(hits) != 1 else ''} in the catalog fit"
+                      + (f" {', '.join(rules)}" if rules else " everything you asked for") + ". " + header)
         listing = self._listing(hits, verifier)
         _emit(on_text, f"{header}\n\n{listing}")  # the picks at once; the model's remark follows
         prose = Verifier([h.track for h in hits], self.catalog.artist_matcher(), no_names=True)
@@ -271,7 +278,15 @@ def _comments(extra: Path) -> dict[str, list[str]]:
 
 
 def _constraints(taste: Taste, catalog: Catalog) -> str:
+    rules = _asked(taste, catalog)
+    return ("Your settings: " + "; ".join(rules) + ".") if rules else ""
+
+
+def _asked(taste: Taste, catalog: Catalog) -> list[str]:
+    """The hard constraints in force, in the listener's terms: "1995–1999", "hip-hop", "no metal"."""
     rules = []
+    if taste.topic:
+        rules += catalog.read(taste.topic).constraints.included("genre")
     if taste.year_min or taste.year_max:
         rules.append(f"years {taste.year_min or '…'}\u2013{taste.year_max or '…'}")
     if taste.energy_min is not None:
@@ -280,10 +295,15 @@ def _constraints(taste: Taste, catalog: Catalog) -> str:
         rules.append(f"energy at most {taste.energy_max:.2f}")
     names = catalog.index().artists
     rules += [f"no {names.get(a, a)}" for a in taste.excluded_artists]
-    rules += [f"no {w}s" for w in taste.blocked]
+    rules += [f"no {w}s" for w in taste.blocked if w not in taste.banned_styles]
+    rules += [f"no {w}" for w in [*taste.banned_styles, *taste.banned_moods]]
+    rules += [f"nothing from {low}–{high}" for low, high in taste.excluded_eras]
+    if taste.vocals:
+        rules.append({"instrumental": "no vocals", "vocals": "with vocals", "female": "female vocals",
+                      "male": "male vocals"}[taste.vocals])
     if taste.disliked:
         rules.append(f"{len(taste.disliked)} disliked track{'s' if len(taste.disliked) > 1 else ''} left out")
-    return ("Your settings: " + "; ".join(rules) + ".") if rules else ""
+    return rules
 
 
 def _plain(track: Track) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from retrieval import Catalog, Filters, Hit, Request, Track
+from retrieval.constraints import Constraints
 from retrieval.fusion import rrf_score
 from retrieval.search import Evidence, diversify, style_words, why
 
@@ -36,9 +37,20 @@ class Taste(BaseModel):
     shown: list[str] = Field(default_factory=list)  # the last list, in order (for "#2")
     history: list[str] = Field(default_factory=list)  # everything shown this session
     notes: list[str] = Field(default_factory=list)  # what the last turn understood, for explanations
+    # bans the listener stated: kept across topics until named again ("jazz after all") or "start over"
+    banned_styles: list[str] = Field(default_factory=list)  # genres, styles, instruments
+    banned_moods: list[str] = Field(default_factory=list)
+    excluded_eras: list[tuple[int | None, int | None]] = Field(default_factory=list)
+    banned_languages: list[str] = Field(default_factory=list)
+    # the current topic's own hard constraints (a new topic resets them)
+    vocals: str | None = None
+    languages: list[str] = Field(default_factory=list)
 
     def apply(self, turn: Turn, catalog: Catalog) -> None:
         """Fold one understood message into the taste."""
+        if turn.intent == "reset":
+            self.reset()
+            return
         notes: list[str] = []
         by_position = {i + 1: track_id for i, track_id in enumerate(self.shown)}
         for position in turn.liked:
@@ -56,11 +68,19 @@ class Taste(BaseModel):
         for artist in turn.exclude_artists:
             _add(self.excluded_artists, artist)
             notes.append(f"no {catalog.index().artists.get(artist, artist)}")
+        stated = turn.request.constraints if turn.request else Constraints()
+        notes += self._bans(stated)
         for word in turn.block_words:
             _add(self.blocked, word)
             notes.append(f"no {word}s")
         if turn.intent in ("recommend", "playlist") and turn.new_topic:
             self._new_topic(turn)
+        if stated.vocals:
+            self.vocals = stated.vocals
+            notes.append({"instrumental": "no vocals", "vocals": "with vocals", "female": "female vocals",
+                          "male": "male vocals"}[stated.vocals])
+        if stated.included("language"):
+            self.languages = stated.included("language")
         elif turn.request and turn.intent in ("refine", "recommend") and turn.has_content:
             self.topic = f"{self.topic} {turn.request.text}".strip()
         refs = [by_position[p] for p in turn.refs if p in by_position]
@@ -80,6 +100,10 @@ class Taste(BaseModel):
                     high = self.year_max
             self.year_min, self.year_max = low, high
             notes.append(_era_note(turn.year_min, turn.year_max))
+        for move in stated.moves:
+            if move.field == "year":
+                self._shift_era(move.direction, catalog)
+                notes.append("older" if move.direction < 0 else "newer")
         if turn.energy_shift:
             anchor = _seed_ids(catalog, self) if turn.new_topic else self.shown
             self._shift_energy(turn.energy_shift, catalog, anchor)
@@ -91,6 +115,46 @@ class Taste(BaseModel):
         self.seeds, self.seed_artists = [], []
         self.year_min, self.year_max = turn.year_min, turn.year_max
         self.energy_min = self.energy_max = None
+        self.vocals, self.languages = None, []
+
+    def _bans(self, stated: Constraints) -> list[str]:
+        """Refusals become bans; naming a banned genre or style again lifts its ban."""
+        notes = []
+        for value in stated.included("genre") + stated.included("style"):
+            _drop(self.banned_styles, value)
+        for term in stated.terms:
+            if term.polarity != "exclude":
+                continue
+            target = {"genre": self.banned_styles, "style": self.banned_styles, "mood": self.banned_moods,
+                      "language": self.banned_languages}.get(term.field)
+            if target is not None and term.value not in target:
+                target.append(term.value)
+                notes.append(f"no {term.value}")
+        for era in stated.excluded_eras:
+            if (era.low, era.high) not in self.excluded_eras:
+                self.excluded_eras.append((era.low, era.high))
+                notes.append(f"nothing from {era.low}\u2013{era.high}")
+        return notes
+
+    def reset(self) -> None:
+        """"Start over": every constraint and ban goes; what was liked, disliked and shown stays known."""
+        kept = {"liked": self.liked, "disliked": self.disliked, "history": self.history}
+        for name, field in type(self).model_fields.items():
+            setattr(self, name, field.get_default(call_default_factory=True))
+        for name, value in kept.items():
+            setattr(self, name, value)
+        self.notes = ["starting over"]
+
+    def _shift_era(self, direction: int, catalog: Catalog) -> None:
+        """"Older"/"newer": before or after the middle year of the list on screen."""
+        years = sorted(t.year for t in (catalog.index().get(i) for i in self.shown) if t and t.year)
+        if not years:
+            return
+        middle = years[len(years) // 2]
+        if direction < 0:
+            self.year_min, self.year_max = None, middle - 1
+        else:
+            self.year_min, self.year_max = middle + 1, None
 
     def _shift_energy(self, shift: float, catalog: Catalog, anchor_ids: list[str]) -> None:
         """"Faster"/"calmer": a floor or ceiling just past the mean energy of the list on screen (or the seeds)."""
@@ -104,7 +168,10 @@ class Taste(BaseModel):
     def filters(self) -> Filters:
         return Filters(year_min=self.year_min, year_max=self.year_max, energy_min=self.energy_min,
                        energy_max=self.energy_max, exclude_ids=frozenset(self.disliked),
-                       exclude_artists=frozenset(self.excluded_artists))
+                       exclude_artists=frozenset(self.excluded_artists),
+                       exclude_styles=frozenset(self.banned_styles), exclude_moods=frozenset(self.banned_moods),
+                       excluded_eras=tuple(self.excluded_eras), vocals=self.vocals,
+                       languages=frozenset(self.languages), exclude_languages=frozenset(self.banned_languages))
 
     def admits(self, track: Track) -> bool:
         """Beyond the filters: no blocked style word in the track's genre, tags, moods or title."""

@@ -38,6 +38,9 @@ EXCLUSION = (r"(?:don't|do not|didn't|never|can't stand|cannot stand|hate|dislik
              r"(.{2,60}?)(?=[,.!?;]|\s+(?:but|and|please|anymore|any more)\b|$)")
 BLOCK = (r"\b(?:no more|no|not|without|less|skip the|enough)\s+([a-z][a-z&' -]{2,20}?)s?"
          r"(?=[,.!?;]|\s+(?:please|anymore|any more|but|and|or)\b|$)")
+RESET = re.compile(r"^\s*(?:let's\s+|please\s+)?(?:start (?:over|again|fresh|from scratch)|forget (?:that|it|all that|"
+                   r"everything|what i said)|reset|clear (?:it|that|everything|all)|new conversation|从头开始|重新开始|"
+                   r"忘了吧|重来)\b")
 HELP = re.compile(r"^\s*(help|\?|what can you do|how does this work)\s*\??\s*$", re.I)
 
 
@@ -46,7 +49,8 @@ class Turn:
     """What one message asks for. Positions (`refs`, `liked`, `disliked`) are 1-based into the last list shown."""
 
     text: str
-    intent: str = "recommend"  # recommend | refine | playlist | review | explain | feedback | greeting | help | empty
+    intent: str = "recommend"  # recommend | refine | playlist | review | explain | feedback | greeting | help |
+    #                            empty | reset
     request: Request | None = None
     refs: tuple[int, ...] = ()
     liked: tuple[int, ...] = ()
@@ -61,6 +65,7 @@ class Turn:
     n: int | None = None
     has_content: bool = False  # says what to play (mood, genre, artist, title, own words), not only how to change it
     new_topic: bool = False  # enough of its own to replace the current request
+    refusing: bool = False  # states an exclusion, vocals or a move ("keep metal out of it", "no singing", "older")
 
 
 class TitleMatcher:
@@ -100,7 +105,9 @@ def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatc
     turn.request = read_request(plain, artists)
     turn.refs = _refs(lowered, shown)
     turn.liked, turn.disliked = _feedback(raw, lowered, shown)
-    turn.exclude_artists = _excluded_artists(plain, lowered, artists)
+    stated = turn.request.constraints
+    turn.exclude_artists = tuple(dict.fromkeys([*_excluded_artists(plain, lowered, artists),
+                                                *stated.excluded("artist")]))
     turn.like_artists = _like_artists(lowered, turn.request.artists, turn.exclude_artists)
     if turn.exclude_artists:
         turn.request = _without_artists(turn.request, turn.exclude_artists)
@@ -109,7 +116,9 @@ def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatc
     turn.energy_shift = 0.2 * (_any(lowered, FASTER) - _any(lowered, SLOWER))
     turn.year_min, turn.year_max = turn.request.year_min, turn.request.year_max
     turn.n = _count(lowered)
-    core = read_request(_strip_modifiers(plain), artists)
+    turn.refusing = bool(stated.excluded_eras or stated.vocals or stated.moves
+                         or any(t.polarity == "exclude" for t in stated.terms))
+    core = read_request(_strip_modifiers(turn.request.words or plain), artists)  # what is left once refusals go
     turn.has_content = bool(core.mood.moods or core.genres or core.artists or core.instrumental
                             or _content_words(core.text) or turn.seed_titles or turn.like_artists)
     turn.new_topic = bool(core.mood.moods or core.genres or core.artists or turn.seed_titles or turn.like_artists
@@ -144,7 +153,10 @@ def _intent(turn: Turn, lowered: str) -> str:
         return "explain"
     if re.search(r"\bplaylist\b|\bmake (?:this|it|that) (?:a|into a) (?:list|mix)\b|歌单", lowered):
         return "playlist"
+    if RESET.match(lowered):
+        return "reset"
     modifiers = bool(turn.energy_shift or turn.block_words or turn.exclude_artists or turn.year_min or turn.year_max
+                     or turn.refusing
                      or (turn.refs and re.search(r"\b(more|like|similar)\b", lowered)))
     if (turn.liked or turn.disliked) and not turn.new_topic:
         return "feedback"
@@ -160,7 +172,9 @@ that these those i me my we our you your he she they them some any more less no 
 can could would should will want need give play find show me song songs track tracks music something anything one
 ones again now then than also like make get let have has had do does did so too much many other else stuff thing
 things kind sort before after since until only more less faster slower calmer don't dont isn't no more playlist
-list mix review write why explain pick picks picked this that""".split())
+list mix review write why explain pick picks picked this that keep out away apart except without avoid exclude
+none nothing enough hate dislike whatever everything stay spare lose ditch cut neither nor thanks nope mood into fan
+rather instead tonight time""".split())
 
 
 def _content_words(text: str) -> list[str]:
