@@ -75,14 +75,14 @@ class Taste(BaseModel):
             notes.append(f"no {word}s")
         if turn.intent in ("recommend", "playlist") and turn.new_topic:
             self._new_topic(turn)
+        elif turn.request and turn.intent in ("refine", "recommend") and turn.has_content:
+            self.topic = f"{self.topic} {turn.request.text}".strip()
         if stated.vocals:
             self.vocals = stated.vocals
             notes.append({"instrumental": "no vocals", "vocals": "with vocals", "female": "female vocals",
                           "male": "male vocals"}[stated.vocals])
         if stated.included("language"):
             self.languages = stated.included("language")
-        elif turn.request and turn.intent in ("refine", "recommend") and turn.has_content:
-            self.topic = f"{self.topic} {turn.request.text}".strip()
         refs = [by_position[p] for p in turn.refs if p in by_position]
         if turn.intent == "refine" and refs:
             self.seeds = refs

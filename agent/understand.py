@@ -118,7 +118,8 @@ def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatc
     turn.n = _count(lowered)
     turn.refusing = bool(stated.excluded_eras or stated.vocals or stated.moves
                          or any(t.polarity == "exclude" for t in stated.terms))
-    core = read_request(_strip_modifiers(turn.request.words or plain), artists)  # what is left once refusals go
+    left = turn.request.core if turn.request.core is not None else plain  # once every constraint is taken out
+    core = read_request(_strip_modifiers(left), artists)
     turn.has_content = bool(core.mood.moods or core.genres or core.artists or core.instrumental
                             or _content_words(core.text) or turn.seed_titles or turn.like_artists)
     turn.new_topic = bool(core.mood.moods or core.genres or core.artists or turn.seed_titles or turn.like_artists

@@ -71,8 +71,8 @@ class Filters:
         if self.artists and track.artist_key not in self.artists:
             return False
         styles = style_words_of(track.genre, track.tags)
-        if self.genres and not (styles & set(self.genres) or _features(track, frozenset(self.genres))):
-            return False
+        if self.genres and not (styles & set(self.genres) or not styles and _features(track, frozenset(self.genres))):
+            return False  # a track with no genre or tags at all (plain descriptions) may name its genre in words
         if not self._in_years(track.year) or not self._in_energy(track.energy):
             return False
         if self.exclude_styles and (styles & self.exclude_styles or _features(track, self.exclude_styles)):
@@ -156,7 +156,8 @@ def _within(year: int, era: tuple[int | None, int | None]) -> bool:
 
 @lru_cache(maxsize=256)
 def _matcher(terms: frozenset[str]) -> PhraseMatcher:
-    return PhraseMatcher(sorted(terms))
+    """The terms and their plurals ("synth" also finds "space-age synths")."""
+    return PhraseMatcher(sorted(terms | {t + "s" for t in terms if not t.endswith("s")}))
 
 
 def _features(track: Track, terms: frozenset[str]) -> bool:

@@ -71,6 +71,7 @@ class Reading:
     constraints: Constraints
     search_text: str  # the request without the words of what it refuses
     refused: list[str] = field(default_factory=list)  # those words
+    core: str = ""  # what is left once eras, counts, references, moves and refusals are taken out
 
 
 def read_constraints(text: str, artists: ArtistMatcher | None = None, now: int | None = None) -> Reading:
@@ -88,6 +89,7 @@ def read_constraints(text: str, artists: ArtistMatcher | None = None, now: int |
     refused: list[tuple[int, int]] = []
     _read_eras(s, taken, clauses, c, now, refused)
     _read_refs_and_counts(s, taken, c)
+    structural = [(i, i + 1) for i, used in enumerate(taken) if used]
     found = _terms(s, cased, taken, artists)
     refused_items: list[_Found] = []
     for number, item in enumerate(found):
@@ -102,7 +104,9 @@ def read_constraints(text: str, artists: ArtistMatcher | None = None, now: int |
             if cue:
                 refused.append(cue)
     _pronoun_refusals(s, c)
-    return Reading(c, _without(text, s, refused), [s[a:b] for a, b in refused])
+    moves = [(f.start, f.end) for f in found if f.kind == "move"]
+    core = _blank(s, refused + structural + moves)
+    return Reading(c, _without(text, s, refused), [s[a:b] for a, b in refused], core)
 
 
 def _prepare(text: str) -> str:
@@ -523,8 +527,10 @@ def _take(taken: list[bool], start: int, end: int) -> None:
 
 def _without(original: str, s: str, spans: list[tuple[int, int]]) -> str:
     """The request with the refused words (and their cues) blanked out, for embedding and BM25."""
-    if not spans:
-        return (original or "").strip()
+    return _blank(s, spans) if spans else (original or "").strip()
+
+
+def _blank(s: str, spans: list[tuple[int, int]]) -> str:
     chars = list(s)
     for a, b in spans:
         for i in range(a, min(b, len(chars))):

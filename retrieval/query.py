@@ -54,6 +54,7 @@ class Request:
     artists: tuple[str, ...] = ()  # casefolded artist names found in the text (asked for or "like")
     constraints: Constraints = field(default_factory=Constraints)  # everything stated, with polarity
     words: str = ""  # the text without the words of what it refuses ("keep metal out" does not search "metal")
+    core: str | None = None  # the text without any constraint's words: what is left to say what to play
 
     def search_text(self) -> str:
         """The text to embed and match: the request (less what it refuses) plus the English mood and genre words
@@ -124,4 +125,4 @@ def read_request(text: str, artists: ArtistMatcher | None = None, now: int | Non
                    genre_phrases=tuple(phrases), year_min=era.low if era else None,
                    year_max=era.high if era else None, instrumental=c.vocals == "instrumental",
                    artists=tuple(dict.fromkeys(named)), constraints=c,
-                   words=reading.search_text if reading.refused else "")
+                   words=reading.search_text if reading.refused else "", core=reading.core)

@@ -101,7 +101,8 @@ def search(index: LexicalIndex, collection: Any, embedder: Embedder, request: Re
     given = filters or Filters()
     filters = given.merged(request)
     scored = _scored(index, collection, embedder, request, k, filters)
-    if not scored and filters.genres and not given.genres:  # a catalog with no genre labels or words for these
+    if not scored and filters.genres and not given.genres and not admitted_ids(index, Filters(genres=filters.genres)):
+        # the catalog knows no such genre at all (no labels, no words for it): the words still rank
         scored = _scored(index, collection, embedder, request, k, replace(filters, genres=()))
     chosen = diversify(scored, k, max_per_artist, request.artists)
     return [Hit(track, score, why(track, evidence, request), evidence) for score, track, evidence in chosen]
