@@ -32,6 +32,7 @@ EMPTY = "Your message was empty. " + HELP
 RESET = ("Starting over: every constraint is cleared (what you liked and disliked is still remembered). "
          "What would you like to hear?")
 FIXED = ("help", "empty", "greeting", "reset")  # Encore's own words, not the model's: nothing to verify
+VOCALS_NOTE = {"instrumental": "no vocals", "vocals": "with vocals", "female": "female vocals", "male": "male vocals"}
 
 
 class Intents:
@@ -249,6 +250,11 @@ def explain_track(track: Track, taste: Taste, catalog: Catalog) -> str:
     seeds = [s for s in seeds if s]
     if seeds:
         parts.append("it sounds close to " + ", ".join(f"\u201c{s.title}\u201d" for s in seeds[:3]) + " (your seeds)")
+    refusals = [f"no {w}" for w in [*taste.banned_styles, *taste.banned_moods]]  # no names: the verifier
+    refusals += [f"nothing from {low}\u2013{high}" for low, high in taste.excluded_eras]  # allows only the pick's
+    refusals += [VOCALS_NOTE[taste.vocals]] if taste.vocals else []
+    if refusals:
+        parts.append("it keeps to what you ruled out or asked for (" + ", ".join(refusals) + ")")
     if not parts:
         parts.append("its description is among the closest to your words in the catalog")
     facts = ", ".join(x for x in (track.genre, str(track.year) if track.year else None,
@@ -299,8 +305,7 @@ def _asked(taste: Taste, catalog: Catalog) -> list[str]:
     rules += [f"no {w}" for w in [*taste.banned_styles, *taste.banned_moods]]
     rules += [f"nothing from {low}–{high}" for low, high in taste.excluded_eras]
     if taste.vocals:
-        rules.append({"instrumental": "no vocals", "vocals": "with vocals", "female": "female vocals",
-                      "male": "male vocals"}[taste.vocals])
+        rules.append(VOCALS_NOTE[taste.vocals])
     if taste.disliked:
         rules.append(f"{len(taste.disliked)} disliked track{'s' if len(taste.disliked) > 1 else ''} left out")
     return rules
