@@ -55,12 +55,16 @@ def merge(request: Request, hints: Hints | None, artists: ArtistMatcher | None) 
     """Add what the model found that the rules missed, keeping only words Encore knows."""
     if hints is None:
         return request
-    moods = [m for m in hints.moods if m in vocabulary() and m not in request.mood.moods]
-    genres = [w for g in hints.genres for w in GENRE_WORDS.get(g.casefold().strip(), ()) if w not in request.genres]
+    stated = request.constraints  # where the rules read a refusal, the model cannot turn it into a wish
+    refused = set(stated.excluded("genre")) | set(stated.excluded("style"))
+    moods = [m for m in hints.moods if m in vocabulary() and m not in request.mood.moods
+             and m not in stated.excluded("mood")]
+    genres = [w for g in hints.genres for w in GENRE_WORDS.get(g.casefold().strip(), ())
+              if w not in request.genres and w not in refused and not refused & set(GENRE_WORDS[g.casefold().strip()])]
     found = list(request.artists)
     if artists:
         for name in hints.artists:
-            found += [a for a in artists.find(name) if a not in found]
+            found += [a for a in artists.find(name) if a not in found and a not in stated.excluded("artist")]
     year_min = request.year_min or _year(hints.year_min)
     year_max = request.year_max or _year(hints.year_max)
     mood = replace(request.mood, moods=request.mood.moods + tuple(moods)) if moods else request.mood

@@ -279,3 +279,22 @@ def test_remarks_off_the_facts_are_dropped(demo_catalog, tmp_path):
     result = agent.say("calm piano", "s")
     agent.close()
     assert "Nippeljeon" not in result.reply and result.reply.endswith("Soft, calm piano for a slow evening.")
+
+
+def test_the_rules_refusal_wins_over_the_models_reading(demo_catalog, tmp_path):
+    """A model that reads "no metal" as a wish for metal cannot bring metal back."""
+    from tests.fakes import StructuredChat
+
+    chat = StructuredChat(filled={"moods": ["energetic"], "genres": ["metal"], "artists": ["Metallica"]}, calls=[])
+    agent = Agent(catalog=demo_catalog, chat=chat, checkpoint=tmp_path / "s.sqlite")
+    try:
+        picks = tracks_of(agent.say("energetic songs, but no metal and no Metallica", "m"), demo_catalog)
+    finally:
+        agent.close()
+    assert len(picks) == 6 and chat.calls
+    assert not any("metal" in {p.genre, *p.tags} or p.artist == "Metallica" for p in picks)
+    from agent.hints import Hints, merge
+
+    request = demo_catalog.read("energetic songs, but no metal and no Metallica")
+    merged = merge(request, Hints(genres=["metal", "rock"], artists=["Metallica"]), demo_catalog.artist_matcher())
+    assert "metal" not in merged.genres and "rock" in merged.genres and "metallica" not in merged.artists
