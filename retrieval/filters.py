@@ -16,8 +16,9 @@ from functools import lru_cache
 from typing import Any
 
 from .constraints import Constraints
+from .genres import GENRE_WORDS
 from .parse_words import NOT_GENRES
-from .query import GENRE_WORDS, Request
+from .query import Request
 from .records import Track, style_words_of
 from .text import PhraseMatcher
 

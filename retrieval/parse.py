@@ -20,7 +20,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .artists import ArtistMatcher
 from .constraints import Constraints, Move, Term, YearRange
+from .genres import GENRE_WORDS
 from .mood import _lexicon, vocabulary
 from .parse_words import (
     AMBIGUOUS_GENRES,
@@ -53,7 +55,6 @@ from .parse_words import (
     VOCALS,
     YEAR,
 )
-from .query import GENRE_WORDS, ArtistMatcher
 from .text import phrase_key, strip_accents
 
 
