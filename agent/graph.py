@@ -226,6 +226,5 @@ def _hit_dict(hit: Hit) -> dict[str, Any]:
     ev = hit.evidence
     data["evidence"] = {k: v for k, v in {"moods": list(ev.moods), "mood_words": list(ev.mood_words),
                                           "genres": list(ev.genres), "named_artist": ev.named_artist,
-                                          "dense_rank": ev.dense_rank, "lexical_rank": ev.lexical_rank,
-                                          "outside_era": ev.outside_era}.items() if v}
+                                          "dense_rank": ev.dense_rank, "lexical_rank": ev.lexical_rank}.items() if v}
     return data

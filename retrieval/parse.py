@@ -132,7 +132,7 @@ def _clause_of(clauses: list[tuple[int, int]], pos: int) -> tuple[int, int]:
     for a, b in clauses:
         if a <= pos < b:
             return a, b
-    return 0, len(clauses and clauses[-1][1] or 0)
+    return pos, pos  # between clauses (on a break itself): no cue can reach it
 
 
 # --- eras ------------------------------------------------------------------------------------------------------

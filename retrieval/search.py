@@ -39,7 +39,6 @@ class Evidence:
     named_artist: bool = False
     dense_rank: int | None = None
     lexical_rank: int | None = None
-    outside_era: bool = False  # filled in because the asked era had too few tracks
 
 
 @dataclass(frozen=True)
@@ -193,8 +192,6 @@ def why(track: Track, evidence: Evidence, request: Request) -> str:
         details.append("by an artist you named")
     if evidence.mood_words and (evidence.moods or evidence.energy_asked and track.energy is not None):
         details.append(f"fitting \u2018{_join(evidence.mood_words[:3])}\u2019")
-    if evidence.outside_era:
-        details.append("the closest match outside the era you asked for, which has too few tracks here")
     if details:
         sentence += ", " + ", ".join(details)
     elif track.description:

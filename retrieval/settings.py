@@ -87,7 +87,8 @@ class Settings(BaseSettings):
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         # the config file lives under the home, so the home itself can only come from an argument or the env
-        home = Path(os.environ.get("ENCORE_HOME") or _default_home()).expanduser()
+        given = getattr(init_settings, "init_kwargs", {}).get("home")
+        home = Path(given or os.environ.get("ENCORE_HOME") or _default_home()).expanduser()
         return init_settings, env_settings, _HomeFileSource(settings_cls, home / CONFIG_FILE)
 
     @classmethod

@@ -148,3 +148,10 @@ def test_a_demo_file_comes_from_the_package():
 
     assert DEMO_DIR == ROOT / "retrieval" / "demo" and (ROOT / "data" / "demo" / "catalog.jsonl").is_file()
     assert Path(Settings.load().demo_catalog).samefile(ROOT / "data" / "demo" / "catalog.jsonl")
+
+
+def test_a_home_given_as_an_argument_brings_its_own_config_file(tmp_path):
+    other = tmp_path / "other-home"
+    other.mkdir()
+    (other / "config.toml").write_text('collection = "fm"\n')
+    assert Settings.load(home=other).collection == "fm" and Settings.load().collection == "demo"
