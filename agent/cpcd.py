@@ -3,35 +3,37 @@ the dataset's own protocol (Chaganty et al. 2023, github.com/google-research-dat
 the first 3 liked tracks of each earlier turn are removed from predictions and goal, tracks are compared by
 cluster, Hit@k and MRR@k are averaged per dialog and then over dialogs.
 
-Encore ranks from what a listener could have said or done: each turn's user text, earlier system responses and
-the liked/disliked tracks of *earlier* turns, never the wizard's searches or the goal playlist. Two baselines run
-in the same pass: BM25 and dense retrieval (the same embedder), each with query = all user turns so far.
+Each dialog is one `Agent` session: the product's own conversation path (understanding, taste, ranking) is fed
+each turn's user text and the liked/disliked tracks of the turn before, never the wizard's searches or the goal
+playlist. The only differences from `encore chat`: no model writes prose (`prose=False`), and tracks shown
+earlier may come again (`repeats=True`), since each turn's ranking is 100 long and a listener sees its top ten.
+Liked tracks never come again, as in chat: the listener has them already (the protocol would still count those
+beyond a turn's first three as goals). Two baselines run in the same pass: BM25 and dense retrieval
+(the same embedder), each with query = all user turns so far; the ablation ranks each turn again from the same
+candidates with one signal (or the diversity rule) removed.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rapidfuzz import fuzz, process
 
 from retrieval import Catalog, CatalogError
-from retrieval.fusion import fuse
+
+from .graph import Agent
+from .ranking import SIGNALS, rank
 
 K = 100
 KS = (10, 100)
 SEEDS_PER_TURN = 3  # the protocol's num_prev_tracks
-STOP = set("""a an the and or but to of for in on at by with from into about as is are was were be been it its this
-that i me my we you your some any more less no not just very really please can could would should will want need
-give play add adding added song songs track tracks music something anything like love listen listening also
-other else too much many maybe great good nice thanks thank okay ok yes hi hello hey list playlist artist artists
-artists' more mix some kind type style genre one ones do does did have has get let make put new old see time""".split())
+BOOTSTRAP = 2000  # resamples of the dialogs for the 95% intervals
 
 
 @dataclass
@@ -66,137 +68,133 @@ def load_dialogs(path: Path) -> list[Dialog]:
     return dialogs
 
 
-class ArtistFinder:
-    """Artist names in free text, tolerant of typos ("Ed Sharon", "addele") and of lower case."""
+@dataclass
+class Report:
+    """Metrics per system (Encore first, then the baselines), the ablation (Encore with one part removed) and
+    bootstrap 95% intervals of Hit@10 (and of Encore's ratio to the better baseline), resampling dialogs."""
 
-    def __init__(self, names_to_ids: dict[str, list[str]]):
-        self.ids = names_to_ids
-        self.names = list(names_to_ids)
-
-    def find(self, text: str) -> list[str]:
-        tokens = re.findall(r"[\w'&.$!+-]+", text.casefold())
-        found: list[tuple[int, str]] = []
-        taken: set[int] = set()
-        for size in (4, 3, 2, 1):
-            for start in range(len(tokens) - size + 1):
-                span = range(start, start + size)
-                if taken & set(span):
-                    continue
-                gram = " ".join(tokens[start:start + size]).strip(".,!?")
-                if all(t in STOP for t in tokens[start:start + size]) or len(gram) < 3:
-                    continue
-                cutoff = 100 if len(gram) < 5 else (88 if size == 1 else 84)
-                match = process.extractOne(gram, self.names, scorer=fuzz.ratio, score_cutoff=cutoff)
-                if match:
-                    found.append((start, match[0]))
-                    taken |= set(span)
-        return [name for _, name in sorted(found)]
+    systems: dict[str, dict[str, float]]
+    ablation: dict[str, dict[str, float]]
+    intervals: dict[str, tuple[float, float]]
 
 
-def _artist_names(catalog: Catalog) -> dict[str, list[str]]:
+def run(catalog: Catalog, dialogs: list[Dialog], out: Path, clusters: dict[str, str], baselines: bool = True,
+        ablation: bool = True, progress: Callable[[int], None] | None = None) -> Report | None:
+    """Drive Encore's conversation path over every dialog, write its predictions to `out` (one line per dialog
+    turn) and return the report; None when no dialog has a goal playlist."""
+    if catalog.count() == 0:
+        raise CatalogError(f"collection '{catalog.name}' is empty; ingest the CPCD tracks.jsonl into it first")
+    predictions: dict[str, dict[str, list[list[str]]]] = defaultdict(dict)
+    with tempfile.TemporaryDirectory(prefix="encore-cpcd-") as folder:
+        agent = Agent(catalog, checkpoint=Path(folder) / "sessions.sqlite", prose=False, repeats=True)
+        try:
+            for number, dialog in enumerate(dialogs, 1):
+                for name, ranked in _converse(agent, dialog, ablation).items():
+                    predictions[name][dialog.id] = ranked
+                if baselines:
+                    predictions["bm25 (all user turns)"][dialog.id] = [
+                        _bm25(catalog, _users(dialog, t)) for t in range(len(dialog.turns))]
+                    predictions["dense (all user turns)"][dialog.id] = [
+                        _dense(catalog, _users(dialog, t)) for t in range(len(dialog.turns))]
+                if progress:
+                    progress(number)
+        finally:
+            agent.close()
+    for preds in predictions.values():  # a signal a dialog never used leaves its ranking as it was
+        for dialog in dialogs:
+            preds.setdefault(dialog.id, predictions["encore"][dialog.id])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
+        for dialog in dialogs:
+            for t, ranked in enumerate(predictions["encore"][dialog.id]):
+                handle.write(json.dumps({"docid": f"{dialog.id}:{t}", "neighbor": [{"docid": i} for i in ranked]})
+                             + "\n")
+    if not any(d.goal for d in dialogs):
+        return None
+    values = {name: per_dialog(dialogs, preds, clusters) for name, preds in predictions.items()}
+    means = {name: _means(v) for name, v in values.items()}
+    systems = {name: means[name] for name in predictions if not name.startswith("without")}
+    order = [f"without {name}" for name in SIGNALS] + ["without the diversity rule"]
+    removed = {name: means[name] for name in order if name in predictions}
+    intervals = {name: _interval(values[name]["hit@10"]) for name in systems}
+    others = [name for name in systems if name != "encore"]
+    if others:
+        best = max(others, key=lambda name: means[name]["hit@10"])
+        intervals["encore / " + best] = _interval(values["encore"]["hit@10"], values[best]["hit@10"])
+    return Report(systems, removed, intervals)
+
+
+def _converse(agent: Agent, dialog: Dialog, ablation: bool) -> dict[str, list[list[str]]]:
+    """One dialog as a session: each turn's user text, with the likes and dislikes of the turn before it. A
+    turn that shows no list (a greeting, a question) leaves the last list standing."""
+    snapshots: list[dict[str, list[str]]] = []
+    session = f"cpcd-{dialog.id}"
+    config = {"configurable": {"thread_id": session}}
+    index = agent.catalog.index()
+    last: dict[str, list[str]] = defaultdict(list)
+    for t, turn in enumerate(dialog.turns):
+        before = dialog.turns[t - 1] if t else {}
+        liked = [i for i in before.get("liked_results") or [] if index.get(i) is not None]
+        disliked = [i for i in before.get("disliked_results") or [] if index.get(i) is not None]
+        result = agent.say(turn.get("user_query") or "", session, liked=liked, disliked=disliked, n=K)
+        if result.tracks:
+            last["encore"] = [track["id"] for track in result.tracks]
+            if ablation:
+                last.update(_ablations(agent, agent.graph.get_state(config).values))
+        snapshots.append(dict(last))
+    names = dict.fromkeys(["encore", *(name for snapshot in snapshots for name in snapshot)])
+    return {name: [list(s.get(name, s.get("encore", []))) for s in snapshots] for name in names}
+
+
+def _ablations(agent: Agent, state: dict[str, Any]) -> dict[str, list[str]]:
+    """The same turn ranked again from the same candidates, with one signal or rule removed."""
+    taste = state["taste"]
+    found, named = state["candidates"], state["turn"]["named"]
+    used = dict.fromkeys(record["source"] for record in found)
+    out = {f"without {name}": [h.track.id for h in rank(agent.catalog, taste, found, K, named, without={name})]
+           for name in SIGNALS if name in used}
+    out["without the diversity rule"] = [h.track.id for h in rank(agent.catalog, taste, found, K, named,
+                                                                  max_per_artist=None)]
+    return out
+
+
+def _bm25(catalog: Catalog, text: str, k: int = K) -> list[str]:
     index = catalog.index()
-    names: dict[str, list[str]] = defaultdict(list)
-    for track_id in index.ids:
-        track = index.get(track_id)
-        for name in re.split(r",\s*|\s+feat\.?\s+|\s+&\s+", track.artist or ""):
-            if name.strip():
-                names[name.strip().casefold()].append(track_id)
-    return dict(names)
+    return [index.ids[row] for row, _ in index.search(text, k)]
 
 
-class Ranker:
-    """Encore's conversational ranking over a catalog, plus the two baselines."""
-
-    def __init__(self, catalog: Catalog):
-        self.catalog = catalog
-        self.index = catalog.index()
-        self.artists = ArtistFinder(_artist_names(catalog))
-        ids = self.index.ids
-        vectors = catalog.vectors(list(ids))
-        self.ids = [i for i in ids if i in vectors]
-        self.matrix = np.array([vectors[i] for i in self.ids], dtype=np.float32)
-        self.matrix /= np.linalg.norm(self.matrix, axis=1, keepdims=True) + 1e-9
-        self.row = {i: n for n, i in enumerate(self.ids)}
-
-    def dense(self, text: str, k: int = K) -> list[str]:
-        if not text.strip():
-            return []
-        query = np.asarray(self.catalog.embedder.encode_query(text), dtype=np.float32)
-        return self._top(self.matrix @ query, k)
-
-    def bm25(self, text: str, k: int = K) -> list[str]:
-        return [self.index.ids[row] for row, _ in self.index.search(text, k)]
-
-    def _top(self, scores: np.ndarray, k: int) -> list[str]:
-        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
-        return [self.ids[i] for i in top[np.argsort(-scores[top])]]
-
-    def encore(self, dialog: Dialog, turn: int, k: int = K) -> list[str]:
-        """Rank for `turn` from user turns up to it and feedback from earlier turns."""
-        users = [t["user_query"] or "" for t in dialog.turns[:turn + 1]]
-        liked = [i for t in dialog.turns[:turn] for i in t.get("liked_results") or [] if i in self.row]
-        disliked = {i for t in dialog.turns[:turn] for i in t.get("disliked_results") or []}
-        now, before = users[-1], " ".join(users[:-1])
-        query = " ".join(users)
-        lists: list[tuple[list[str], float]] = []
-        artists_now = self.artists.find(now)
-        artists_before = [a for a in self.artists.find(before) if a not in artists_now]
-        if artists_now:
-            lists.append((self._by_artists(artists_now, query), 2.0))
-        if artists_before:
-            lists.append((self._by_artists(artists_before, query), 1.0))
-        if liked:
-            liked_artists = list(dict.fromkeys(a for i in liked for a in self._artists_of(i)))
-            lists.append((self._by_artists(liked_artists, query), 1.2))
-            centroid = self.matrix[[self.row[i] for i in liked]].mean(axis=0)
-            lists.append((self._top(self.matrix @ centroid, k), 0.8))
-        lists.append((self.dense(now, k), 1.0))
-        if before:
-            lists.append((self.dense(query, k), 0.7))
-        lists.append((self.bm25(now, k), 0.5))
-        fused = fuse([ranking for ranking, _ in lists], [weight for _, weight in lists], depth=300)
-        disliked_artists = {a for i in disliked for a in self._artists_of(i)}
-        out = []
-        for track_id, score in sorted(fused.items(), key=lambda kv: -kv[1]):
-            if track_id in disliked or track_id in liked:
-                continue  # a real playlist already holds the liked ones; disliked ones never come back
-            if disliked_artists & set(self._artists_of(track_id)) and not set(artists_now) & set(
-                    self._artists_of(track_id)):
-                score *= 0.5
-            out.append((score, track_id))
-        out.sort(key=lambda s: -s[0])
-        return [i for _, i in out[:k]]
-
-    def _artists_of(self, track_id: str) -> list[str]:
-        track = self.index.get(track_id)
-        if track is None or not track.artist:
-            return []
-        return [n.strip().casefold() for n in re.split(r",\s*|\s+feat\.?\s+|\s+&\s+", track.artist) if n.strip()]
-
-    def _by_artists(self, names: list[str], query: str) -> list[str]:
-        """Tracks by these artists, interleaved so each artist gets early places; within one, closest first."""
-        scores = self.matrix @ np.asarray(self.catalog.embedder.encode_query(query), dtype=np.float32)
-        per = []
-        for name in names:
-            ids = [i for i in self.artists.ids.get(name, []) if i in self.row]
-            per.append(sorted(ids, key=lambda i: -scores[self.row[i]]))
-        out: list[str] = []
-        for group in _interleave(per):
-            if group not in out:
-                out.append(group)
-        return out
+def _dense(catalog: Catalog, text: str, k: int = K) -> list[str]:
+    if not text.strip():
+        return []
+    return [t.id for t, _ in catalog.near(catalog.embedder.encode_query(text).tolist(), k)]
 
 
-def _interleave(lists: list[list[str]]) -> Iterable[str]:
-    for position in range(max((len(x) for x in lists), default=0)):
-        for items in lists:
-            if position < len(items):
-                yield items[position]
+def _means(values: dict[str, list[float]]) -> dict[str, float]:
+    return {name: round(float(np.mean(v)), 4) for name, v in values.items()} | {
+        "dialogs": len(values.get("hit@10", []))}
+
+
+def _interval(values: list[float], against: list[float] | None = None) -> tuple[float, float]:
+    """Percentile bootstrap 95% interval of the mean (or of the ratio of means, paired by dialog)."""
+    data = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, len(data), size=(BOOTSTRAP, len(data)))
+    stats = data[picks].mean(axis=1)
+    if against is not None:
+        stats = stats / np.maximum(np.asarray(against, dtype=float)[picks].mean(axis=1), 1e-9)
+    low, high = np.percentile(stats, [2.5, 97.5])
+    return round(float(low), 4), round(float(high), 4)
 
 
 def score(dialogs: list[Dialog], predictions: dict[str, list[list[str]]], clusters: dict[str, str]) -> dict:
     """Hit@k and MRR@10 with the CPCD protocol; macro-averaged (per dialog, then over dialogs)."""
-    per_dialog: dict[str, list[float]] = defaultdict(list)
+    return _means(per_dialog(dialogs, predictions, clusters))
+
+
+def per_dialog(dialogs: list[Dialog], predictions: dict[str, list[list[str]]],
+               clusters: dict[str, str]) -> dict[str, list[float]]:
+    """Each metric's mean over the turns of each dialog that has a goal playlist (the protocol's macro step)."""
+    out: dict[str, list[float]] = defaultdict(list)
     for dialog in dialogs:
         if not dialog.goal:
             continue
@@ -215,9 +213,8 @@ def score(dialogs: list[Dialog], predictions: dict[str, list[list[str]]], cluste
                 values[f"hit@{k}"].append(float(bool(set(ranked[:k]) & set(kept_gold))))
             values["mrr@10"].append(next((1 / (i + 1) for i, p in enumerate(ranked[:10]) if p in kept_gold), 0.0))
         for name, vals in values.items():
-            per_dialog[name].append(sum(vals) / len(vals))
-    return {name: round(float(np.mean(v)), 4) for name, v in per_dialog.items()} | {
-        "dialogs": len(per_dialog.get("hit@10", []))}
+            out[name].append(sum(vals) / len(vals))
+    return dict(out)
 
 
 def _clusters(ids: list[str], cluster) -> list[str]:
@@ -241,30 +238,6 @@ def load_clusters(path: Path | None) -> dict[str, str]:
         except (ValueError, KeyError, TypeError):
             continue
     return out
-
-
-def run(catalog: Catalog, dialogs: list[Dialog], out: Path, clusters: dict[str, str],
-        baselines: bool = True) -> dict[str, dict]:
-    """Write Encore's predictions to `out` (one line per dialog turn) and return metrics per system."""
-    if catalog.count() == 0:
-        raise CatalogError(f"collection '{catalog.name}' is empty; ingest the CPCD tracks.jsonl into it first")
-    ranker = Ranker(catalog)
-    systems = {"encore": ranker.encore}
-    if baselines:
-        systems["bm25 (all user turns)"] = lambda d, t, k=K: ranker.bm25(_users(d, t), k)
-        systems["dense (all user turns)"] = lambda d, t, k=K: ranker.dense(_users(d, t), k)
-    predictions: dict[str, dict[str, list[list[str]]]] = {name: {} for name in systems}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as handle:
-        for dialog in dialogs:
-            for name, system in systems.items():
-                predictions[name][dialog.id] = [system(dialog, t) for t in range(len(dialog.turns))]
-            for t, ranked in enumerate(predictions["encore"][dialog.id]):
-                handle.write(json.dumps({"docid": f"{dialog.id}:{t}", "neighbor": [{"docid": i} for i in ranked]})
-                             + "\n")
-    if not any(d.goal for d in dialogs):
-        return {}
-    return {name: score(dialogs, preds, clusters) for name, preds in predictions.items()}
 
 
 def _users(dialog: Dialog, turn: int) -> str:

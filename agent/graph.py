@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
@@ -27,7 +28,8 @@ from retrieval.settings import Settings
 
 from .hints import Hints, merge, read_hints
 from .intents import Intents
-from .taste import Taste, candidates, rank
+from .ranking import Prior, candidates, rank
+from .taste import Taste
 from .understand import TitleMatcher, Turn, read_turn
 
 DEFAULT_N = 6
@@ -35,7 +37,8 @@ DEFAULT_N = 6
 
 class ChatState(TypedDict, total=False):
     message: str
-    taste: dict[str, Any]
+    feedback: dict[str, Any]  # given with the message: {"liked": [ids], "disliked": [ids], "n": picks wanted}
+    taste: Taste  # the session: constraints, bans, likes, what is on screen (checkpointed as the model itself)
     turn: dict[str, Any]  # intent, n, refs, notes
     candidates: list[dict[str, Any]]
     picks: list[dict[str, Any]]
@@ -63,19 +66,26 @@ class Agent:
     """Encore's front door for conversation: `say()` runs one turn of a session through the graph."""
 
     def __init__(self, catalog: Catalog | None = None, chat: BaseChatModel | None = None,
-                 collection: str | None = None, checkpoint: Path | None = None, settings: Settings | None = None):
+                 collection: str | None = None, checkpoint: Path | None = None, settings: Settings | None = None,
+                 prior: Prior | None = None, prose: bool = True, repeats: bool = False):
         self.settings = settings or (catalog.settings if catalog else Settings.load())
         self.catalog = catalog or Catalog(collection or self.settings.collection, settings=self.settings)
         self._chat = chat
+        self.prior = prior  # a listener-profile prior for the ranking (listening history), if any
+        self.prose = prose  # False: no model at all; lists, playlists and reviews from the facts alone
+        self.repeats = repeats  # True: tracks already shown this session may come again
         self.intents = Intents(self.catalog, self.chat)
         path = checkpoint or self.settings.sessions_path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self.graph = self._build().compile(checkpointer=SqliteSaver(self._db))
+        serde = JsonPlusSerializer(allowed_msgpack_modules=[("agent.taste", "Taste")])
+        self.graph = self._build().compile(checkpointer=SqliteSaver(self._db, serde=serde))
         self._titles: tuple[Any, TitleMatcher] | None = None
         self._local = threading.local()
 
-    def chat(self) -> BaseChatModel:
+    def chat(self) -> BaseChatModel | None:
+        if not self.prose:
+            return None
         if self._chat is None:
             from .engines import get_chat_model
 
@@ -103,34 +113,45 @@ class Agent:
         return graph
 
     def _understand(self, state: ChatState) -> dict[str, Any]:
-        taste = Taste.model_validate(state.get("taste") or {})
+        taste = session_taste(state.get("taste"))
         index = self.catalog.index()
+        feedback = state.get("feedback") or {}
+        for track_id in feedback.get("liked", ()):  # a thumbs-up on a card, or a listener's own list
+            if index.get(track_id) is not None:
+                taste.like(track_id)
+        for track_id in feedback.get("disliked", ()):
+            if index.get(track_id) is not None:
+                taste.dislike(track_id)
         turn = read_turn(state.get("message", ""), self.catalog.artist_matcher(), self._title_matcher(index),
                          len(taste.shown))
         taste.apply(turn, self.catalog)
         details = _turn_dict(turn, taste)
+        if feedback.get("n"):
+            details["n"] = int(feedback["n"])
         if details["search"] and details["search"] == turn.text:  # a new request: the model may add to the rules
-            hints = read_hints(self.chat(), turn.text, rules_only=self.settings.understand == "rules")
+            rules_only = self.settings.understand == "rules" or not self.prose
+            hints = read_hints(self.chat(), turn.text, rules_only=rules_only)
             details["hints"] = hints.model_dump() if hints else None
-        return {"taste": taste.model_dump(), "turn": details, "extra": {}, "turns": state.get("turns", 0) + 1}
+        return {"taste": taste, "turn": details, "extra": {}, "turns": state.get("turns", 0) + 1}
 
     def _needs_tracks(self, state: ChatState) -> bool:
         turn = state["turn"]
         if turn["intent"] in ("recommend", "refine", "feedback"):
             return True
         # "make this a playlist" reuses the list on screen; "a playlist of 90s hip-hop" searches first
-        return turn["intent"] == "playlist" and (turn["has_content"] or not state["taste"].get("shown"))
+        return turn["intent"] == "playlist" and (turn["has_content"] or not state["taste"].shown)
 
     def _retrieve(self, state: ChatState) -> dict[str, Any]:
-        taste = Taste.model_validate(state["taste"])
+        taste = state["taste"]
         turn = state["turn"]
         request = self.catalog.read(turn["search"]) if turn["search"] else None
         if request is not None and turn.get("hints"):
             request = merge(request, Hints(**turn["hints"]), self.catalog.artist_matcher())
-        return {"candidates": candidates(self.catalog, taste, request)}
+        return {"candidates": candidates(self.catalog, taste, request, turn["n"], turn["named"], fresh=not self.repeats,
+                                         prior=self.prior)}
 
     def _rank(self, state: ChatState) -> dict[str, Any]:
-        taste = Taste.model_validate(state["taste"])
+        taste = state["taste"].model_copy(deep=True)
         turn = state["turn"]
         kept: list[dict[str, Any]] = []
         if turn["intent"] == "feedback":  # thumbs up/down edit the list on screen: disliked ones are replaced
@@ -140,7 +161,7 @@ class Agent:
         picks = kept + [_hit_dict(h) for h in hits]
         taste.shown = [p["id"] for p in picks]
         taste.history += [i for i in taste.shown if i not in taste.history]
-        return {"picks": picks, "taste": taste.model_dump()}
+        return {"picks": picks, "taste": taste}
 
     def _respond(self, state: ChatState) -> dict[str, Any]:
         on_text = getattr(self._local, "on_text", None)
@@ -154,11 +175,16 @@ class Agent:
 
     # --- running a turn --------------------------------------------------------------------------------------
 
-    def say(self, message: str, session: str | None = None, on_text: Callable[[str], None] | None = None) -> Result:
+    def say(self, message: str, session: str | None = None, on_text: Callable[[str], None] | None = None,
+            liked: list[str] = (), disliked: list[str] = (), n: int | None = None) -> Result:
+        """One turn. `liked`/`disliked` are catalog track ids the listener marked since the last turn (thumbs on
+        cards); `n` how many picks to show (otherwise the message's own count, or the default)."""
         session = session or new_session_id()
         self._local.on_text = on_text
+        feedback = {"liked": list(liked), "disliked": list(disliked), "n": n}
         try:
-            state = self.graph.invoke({"message": message}, {"configurable": {"thread_id": session}})
+            state = self.graph.invoke({"message": message, "feedback": feedback},
+                                      {"configurable": {"thread_id": session}})
         finally:
             self._local.on_text = None
         return Result(state.get("reply", ""), state.get("picks", []) if state["turn"]["shows_tracks"] else [],
@@ -174,8 +200,9 @@ class Agent:
         taste = Taste()
         taste.apply(turn, self.catalog)
         request = self.catalog.read(turn.request.text) if turn.request and turn.has_content else None
-        hits = rank(self.catalog, taste, candidates(self.catalog, taste, request), n,
-                    list(turn.request.artists if turn.request else ()) + list(turn.like_artists))
+        named = list(turn.request.artists if turn.request else ()) + list(turn.like_artists)
+        hits = rank(self.catalog, taste, candidates(self.catalog, taste, request, n, named, prior=self.prior), n,
+                    named)
         if not hits:
             return {"title": "", "description": "Nothing in the catalog fits that request.", "tracks": []}
         if not describe:
@@ -184,14 +211,77 @@ class Agent:
         title, description = writing.playlist(self.chat(), text, hits, verifier)
         return {"title": title, "description": description, "tracks": [_hit_dict(h) for h in hits]}
 
+    def describe(self, request: str, track_ids: list[str]) -> tuple[str, str]:
+        """A title and a 2-4-sentence description for these catalog tracks, in this order (the playlist
+        studio's list as the listener edited it)."""
+        from . import writing
+        from .verify import Verifier
+
+        index = self.catalog.index()
+        tracks = [t for t in (index.get(i) for i in track_ids) if t is not None]
+        if not tracks:
+            return "", ""
+        hits = [Hit(t, 1.0, "") for t in tracks]
+        return writing.playlist(self.chat(), request, hits, Verifier(tracks, self.catalog.artist_matcher()))
+
     def review(self, track_id: str) -> dict[str, Any]:
         """{"track", "review"}: a review of one catalog track; CatalogError when there is no such track."""
         track = self.catalog.get(track_id)
         return {"track": track.model_dump(exclude_none=True), "review": self.intents.review(track)}
 
+    def feedback(self, session: str, liked: list[str] = (), disliked: list[str] = ()) -> Taste:
+        """Thumbs on a card, at once and without a turn: the same memory "👍 2" in chat writes."""
+        config = {"configurable": {"thread_id": session}}
+        taste = session_taste(self.graph.get_state(config).values.get("taste"))
+        index = self.catalog.index()
+        for track_id in liked:
+            if index.get(track_id) is not None:
+                taste.like(track_id)
+        for track_id in disliked:
+            if index.get(track_id) is not None:
+                taste.dislike(track_id)
+        self.graph.update_state(config, {"taste": taste}, as_node="verify")
+        return taste
+
+    def undo(self, session: str) -> bool:
+        """Roll the session back to where it stood before its last turn (the next turn no longer sees it);
+        False when there is nothing to undo."""
+        config = {"configurable": {"thread_id": session}}
+        now = self.graph.get_state(config).values
+        turns = now.get("turns", 0)
+        if not turns:
+            return False
+        if turns == 1:
+            self.delete(session)
+            return True
+        before = next((h for h in self.graph.get_state_history(config)
+                       if h.values.get("turns") == turns - 1 and not h.next), None)
+        if before is None:
+            return False
+        self.graph.update_state(config, before.values, as_node="verify")
+        return True
+
+    def delete(self, session: str) -> None:
+        """Forget a conversation: every checkpoint of the session goes."""
+        self.graph.checkpointer.delete_thread(session)
+
+    def trace(self, session: str) -> dict[str, Any]:
+        """What the last turn did, for a UI to show as steps: what was understood, what the search found (per
+        signal), what the ranking kept."""
+        state = self.graph.get_state({"configurable": {"thread_id": session}}).values
+        if not state:
+            return {}
+        turn = state.get("turn") or {}
+        found: dict[str, int] = {}
+        for record in state.get("candidates") or []:
+            found[record["source"]] = found.get(record["source"], 0) + 1
+        return {"intent": turn.get("intent"), "notes": turn.get("notes", []), "named": turn.get("named", []),
+                "search": turn.get("search", ""), "candidates": found, "picks": len(state.get("picks") or []),
+                "shows_tracks": turn.get("shows_tracks", False)}
+
     def taste(self, session: str) -> Taste:
         state = self.graph.get_state({"configurable": {"thread_id": session}}).values
-        return Taste.model_validate(state.get("taste") or {})
+        return session_taste(state.get("taste"))
 
     def exists(self, session: str) -> bool:
         return bool(self.graph.get_state({"configurable": {"thread_id": session}}).values)
@@ -202,8 +292,17 @@ class Agent:
         return self._titles[1]
 
 
+def session_taste(stored: Taste | dict[str, Any] | None) -> Taste:
+    """The session's taste as the checkpoint holds it: the model itself, or the plain dict that sessions saved
+    before the state was typed hold (they resume as they were)."""
+    if isinstance(stored, Taste):
+        return stored.model_copy(deep=True)
+    return Taste.model_validate(stored or {})
+
+
 def new_session_id() -> str:
-    return uuid.uuid4().hex[:12]
+    """128 random bits: a session id cannot be guessed."""
+    return uuid.uuid4().hex
 
 
 def _turn_dict(turn: Turn, taste: Taste) -> dict[str, Any]:
@@ -211,7 +310,7 @@ def _turn_dict(turn: Turn, taste: Taste) -> dict[str, Any]:
     search = ""
     if intent == "recommend" and turn.new_topic or intent == "playlist" and turn.has_content:
         search = turn.request.text if turn.request else ""
-    elif intent in ("refine", "feedback", "playlist"):
+    elif intent in ("refine", "feedback", "playlist", "recommend"):  # "more", "one more": the current topic
         search = taste.topic
     default_n = 12 if intent == "playlist" else DEFAULT_N
     return {"intent": intent, "n": turn.n or default_n, "refs": list(turn.refs), "notes": list(taste.notes),

@@ -38,10 +38,10 @@ def supports_structured(chat: BaseChatModel) -> bool:
     return bool(getattr(chat, "supports_structured_output", False)) or type(chat).__name__ == "ChatOpenAI"
 
 
-def read_hints(chat: BaseChatModel, text: str, rules_only: bool = False) -> Hints | None:
+def read_hints(chat: BaseChatModel | None, text: str, rules_only: bool = False) -> Hints | None:
     """The model's reading of `text`, or None when it cannot give one or `rules_only` (the rules then stand
     alone)."""
-    if rules_only or not text.strip() or not supports_structured(chat):
+    if rules_only or chat is None or not text.strip() or not supports_structured(chat):
         return None
     system = SystemMessage(prompt("hints_system.txt").format(moods=", ".join(vocabulary())))
     try:

@@ -5,6 +5,7 @@ reply. Track lists are rendered from the catalog; the model writes only the conn
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -19,9 +20,10 @@ from retrieval.settings import DEMO_DIR
 
 from . import writing
 from .taste import Taste
-from .verify import Verifier, split_sentences
+from .verify import Verifier, asked_names, split_sentences
 
 OnText = Callable[[str], None] | None
+log = logging.getLogger(__name__)
 HELP = ("Tell me how you feel or what you are doing (\u201crainy evening\u201d, "
         "\u201c90s hip-hop for a road trip\u201d, \u201csomething like Bon Iver but less sleepy\u201d) and I will "
         "pick songs from the catalog. Then refine: \u201cfaster\u201d, \u201conly before 2000\u201d, "
@@ -53,7 +55,7 @@ class Intents:
 
     def _recommend(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
         hits = self._hits(state.get("picks", []))
-        taste = Taste.model_validate(state["taste"])
+        taste: Taste = state["taste"]
         if not hits:
             text = self._nothing(taste)
             _emit(on_text, text)
@@ -66,18 +68,25 @@ class Intents:
                       + (f" {', '.join(rules)}" if rules else " everything you asked for") + ". " + header)
         listing = self._listing(hits, verifier)
         _emit(on_text, f"{header}\n\n{listing}")  # the picks at once; the model's remark follows
-        prose = Verifier([h.track for h in hits], self.catalog.artist_matcher(), no_names=True)
+        prose = Verifier([h.track for h in hits], self.catalog.artist_matcher(), no_names=True,
+                         forbidden=asked_names(state["turn"]["text"]))
         said: list[str] = []
 
         def streamed(sentence: str) -> None:
             _emit(on_text, ("\n\n" if not said else " ") + sentence)
             said.append(sentence)
 
-        comment = writing.remark(self.chat(), state["turn"]["text"], hits, state["turn"]["notes"], prose, streamed)
+        try:
+            comment = writing.remark(self.chat(), state["turn"]["text"], hits, state["turn"]["notes"], prose,
+                                     streamed)
+        except Exception as error:  # the model is down or failed: the grounded picks stand on their own
+            log.warning("no remark from the model: %s", error)
+            notice = f"The language model is unavailable ({_first_line(error)}); the picks come from the catalog alone."
+            return {"reply": f"{header}\n\n{listing}", "extra": {"notice": notice}}
         return {"reply": f"{header}\n\n{listing}" + (f"\n\n{comment}" if comment else "")}
 
     def _playlist(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
-        taste = Taste.model_validate(state["taste"])
+        taste: Taste = state["taste"]
         picks = state.get("picks") if state["turn"]["has_content"] or not taste.shown else None
         if picks is None:  # "make this a playlist": the list on screen
             index = self.catalog.index()
@@ -122,7 +131,7 @@ class Intents:
         return [t for t in near if t.id != track.id and t.artist_key != track.artist_key][:3]
 
     def _explain(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
-        taste = Taste.model_validate(state["taste"])
+        taste: Taste = state["taste"]
         index = self.catalog.index()
         refs = state["turn"]["refs"] or list(range(1, len(taste.shown) + 1))
         lines = []
@@ -164,14 +173,14 @@ class Intents:
         allowed = self._hits(state.get("picks", []))
         tracks = [h.track for h in allowed]
         index = self.catalog.index()
-        taste = state.get("taste") or {}
-        tracks += [t for t in (index.get(i) for i in [*taste.get("shown", []), *taste.get("liked", []),
-                                                      *taste.get("seeds", [])]) if t]
+        taste: Taste = state["taste"]
+        tracks += [t for t in (index.get(i) for i in [*taste.shown, *taste.liked, *taste.seeds]) if t]
         extra = state.get("extra") or {}
         if extra.get("track"):
             tracks.append(Track.model_validate(extra["track"]))
         tracks += [t for t in (index.get(i) for i in extra.get("related", [])) if t]
-        verifier = Verifier(tracks, self.catalog.artist_matcher(), tuple(state["turn"].get("named", [])))
+        verifier = Verifier(tracks, self.catalog.artist_matcher(), tuple(state["turn"].get("named", [])),
+                            forbidden=asked_names(state["turn"]["text"]))
         lines = []
         listed = {i + 1: h.track for i, h in enumerate(allowed)}
         for line in text.split("\n"):
@@ -205,14 +214,14 @@ class Intents:
 
     def _verifier(self, hits: list[Hit], state: dict[str, Any]) -> Verifier:
         """What this reply may name: its picks, and the session's seeds and liked tracks it compares them to."""
-        taste = state.get("taste") or {}
+        taste: Taste = state["taste"]
         index = self.catalog.index()
-        related = [t for t in (index.get(i) for i in [*taste.get("seeds", []), *taste.get("liked", [])]) if t]
+        related = [t for t in (index.get(i) for i in [*taste.seeds, *taste.liked]) if t]
         return Verifier([h.track for h in hits] + related, self.catalog.artist_matcher(),
-                        tuple(state["turn"].get("named", [])))
+                        tuple(state["turn"].get("named", [])), forbidden=asked_names(state["turn"]["text"]))
 
     def _target(self, state: dict[str, Any]) -> Track | None:
-        taste = Taste.model_validate(state["taste"])
+        taste: Taste = state["taste"]
         index = self.catalog.index()
         turn = state["turn"]
         if turn["refs"] and turn["refs"][0] <= len(taste.shown):
@@ -318,3 +327,7 @@ def _plain(track: Track) -> str:
 def _emit(on_text: OnText, text: str) -> None:
     if on_text and text:
         on_text(text)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error) or type(error).__name__).splitlines()[0][:200]

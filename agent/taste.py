@@ -5,21 +5,15 @@ the next picks. Stored in the LangGraph checkpoint (as plain JSON) so a resumed 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, replace
-from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from retrieval import Catalog, Filters, Hit, Request, Track
+from retrieval import Catalog, Filters, Track
 from retrieval.constraints import Constraints
-from retrieval.fusion import rrf_score
-from retrieval.search import Evidence, diversify, style_words, why
+from retrieval.search import style_words
 
 from .understand import Turn
-
-POOL = 60
-SEED_WEIGHT = 1.2  # a liked or referenced track says more about taste than loose words
 
 
 class Taste(BaseModel):
@@ -45,6 +39,9 @@ class Taste(BaseModel):
     # the current topic's own hard constraints (a new topic resets them)
     vocals: str | None = None
     languages: list[str] = Field(default_factory=list)
+    # the conversation since it began or was reset: what was asked for (refusals taken out), artists named
+    said: list[str] = Field(default_factory=list)
+    named_artists: list[str] = Field(default_factory=list)  # casefolded, in the order named
 
     def apply(self, turn: Turn, catalog: Catalog) -> None:
         """Fold one understood message into the taste."""
@@ -55,16 +52,17 @@ class Taste(BaseModel):
         by_position = {i + 1: track_id for i, track_id in enumerate(self.shown)}
         for position in turn.liked:
             if track_id := by_position.get(position):
-                _add(self.liked, track_id)
-                _drop(self.disliked, track_id)
+                self.like(track_id)
                 notes.append(f"you liked #{position}")
         for position in turn.disliked:
             if track_id := by_position.get(position):
-                _add(self.disliked, track_id)
-                _drop(self.liked, track_id)
+                self.dislike(track_id)
                 notes.append(f"you disliked #{position}")
         for artist in turn.request.artists if turn.request else ():  # named again: they changed their mind
             _drop(self.excluded_artists, artist)
+            _add(self.named_artists, artist)
+        if turn.request and turn.has_content and (words := turn.request.search_text().strip()):
+            self.said.append(words)
         for artist in turn.exclude_artists:
             _add(self.excluded_artists, artist)
             notes.append(f"no {catalog.index().artists.get(artist, artist)}")
@@ -87,6 +85,10 @@ class Taste(BaseModel):
         if turn.intent == "refine" and refs:
             self.seeds = refs
             notes.append("more like " + ", ".join(f"#{p}" for p in turn.refs if p in by_position))
+        if turn.pointing and not refs and (pointed := self._pointed(turn.pointing)):
+            self.seeds = pointed
+            notes.append("more like " + ("the one you liked" if turn.pointing == "one" and set(pointed) <= set(
+                self.liked) else "these"))
         if turn.seed_titles:
             self.seeds = list(turn.seed_titles)
         if turn.like_artists:
@@ -105,10 +107,27 @@ class Taste(BaseModel):
                 self._shift_era(move.direction, catalog)
                 notes.append("older" if move.direction < 0 else "newer")
         if turn.energy_shift:
-            anchor = _seed_ids(catalog, self) if turn.new_topic else self.shown
+            anchor = seed_ids(catalog, self) if turn.new_topic else self.shown
             self._shift_energy(turn.energy_shift, catalog, anchor)
             notes.append("faster" if turn.energy_shift > 0 else "calmer")
         self.notes = notes
+
+    def _pointed(self, how: str) -> list[str]:
+        """"Like that": the track liked last (else the first on screen); "like these": the liked ones on screen
+        (else the first three)."""
+        liked_on_screen = [i for i in self.shown if i in self.liked]
+        if how == "one":
+            recent = self.liked[-1:] if self.liked else []
+            return recent or self.shown[:1]
+        return liked_on_screen or self.liked[-3:] or self.shown[:3]
+
+    def like(self, track_id: str) -> None:
+        _add(self.liked, track_id)
+        _drop(self.disliked, track_id)
+
+    def dislike(self, track_id: str) -> None:
+        _add(self.disliked, track_id)
+        _drop(self.liked, track_id)
 
     def _new_topic(self, turn: Turn) -> None:
         self.topic = turn.request.text
@@ -181,94 +200,22 @@ class Taste(BaseModel):
         return not any(re.search(rf"\b{re.escape(b)}", words) for b in self.blocked)
 
 
-def candidates(catalog: Catalog, taste: Taste, request: Request | None, fresh: bool = True) -> list[dict[str, Any]]:
-    """Retrieve: text matches and neighbours of the seeds (liked and referenced tracks), as plain records.
-
-    `fresh` leaves out tracks already shown this session (a refinement should bring new music)."""
-    filters = taste.filters()
-    if fresh:
-        filters = replace(filters, exclude_ids=filters.exclude_ids | frozenset(taste.history) | frozenset(taste.liked))
-    if request is None and not (taste.seeds or taste.seed_artists or taste.liked):
-        request = catalog.read(taste.topic or "popular songs")
-    out: list[dict[str, Any]] = []
-    if request is not None and request.text:
-        hits = catalog.search(request, k=POOL, filters=filters, max_per_artist=None)
-        out += [_record(h, "text", rank, 1.0) for rank, h in enumerate(hits)]
-    seeds = _seed_ids(catalog, taste)
-    if seeds:
-        hits = _neighbours(catalog, seeds, filters, request or Request(text=""))
-        out += [_record(h, "seeds", rank, SEED_WEIGHT) for rank, h in enumerate(hits)]
-    return out
+def seed_ids(catalog: Catalog, taste: Taste) -> list[str]:
+    """The tracks the current topic is "more like": referenced ones, tracks of "like <artist>", the last liked."""
+    pointed = reference_ids(catalog, taste)
+    return pointed + [i for i in taste.liked if i not in pointed][-5:]
 
 
-def rank(catalog: Catalog, taste: Taste, found: list[dict[str, Any]], n: int, named: list[str]) -> list[Hit]:
-    """Fuse the candidate lists by weighted reciprocal rank, apply the taste (blocked styles, artists of disliked
-    tracks ranked down) and artist diversity (at most two per artist unless named)."""
-    index = catalog.index()
-    fused: dict[str, float] = {}
-    first: dict[str, dict[str, Any]] = {}
-    for record in found:
-        track = index.get(record["id"])
-        if track is None or not taste.admits(track):
-            continue
-        fused[record["id"]] = fused.get(record["id"], 0.0) + rrf_score(record["rank"], record["weight"])
-        if record["id"] not in first or record["source"] == "seeds":  # "close to #2" is the reason asked for
-            first[record["id"]] = record
-    disliked_artists = {t.artist_key for t in (index.get(i) for i in taste.disliked) if t}
-    scored = []
-    for track_id, score in fused.items():
-        track = index.get(track_id)
-        if track.artist_key in disliked_artists:
-            score *= 0.7
-        scored.append((score, track, _evidence(first[track_id]["evidence"])))
-    scored.sort(key=lambda s: -s[0])
-    chosen = diversify(scored, n, 2, tuple(named) + tuple(taste.seed_artists))
-    best = rrf_score(0, 2 * SEED_WEIGHT)
-    return [Hit(track, min(1.0, score / best), first[track.id]["why"], evidence) for score, track, evidence in chosen]
-
-
-def _record(hit: Hit, source: str, rank: int, weight: float) -> dict[str, Any]:
-    return {"id": hit.track.id, "why": hit.why, "source": source, "rank": rank, "weight": weight,
-            "evidence": asdict(hit.evidence)}
-
-
-def _evidence(data: dict[str, Any]) -> Evidence:
-    return Evidence(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-
-
-def _seed_ids(catalog: Catalog, taste: Taste) -> list[str]:
-    seeds = list(taste.seeds) + [i for i in taste.liked if i not in taste.seeds][-5:]
+def reference_ids(catalog: Catalog, taste: Taste) -> list[str]:
+    """The tracks the listener pointed at: "more like #2", a title, "like that one", and 3 tracks of each artist
+    of "something like Bon Iver"."""
+    seeds = list(taste.seeds)
     if taste.seed_artists:
         index = catalog.index()
         for artist in taste.seed_artists:
             seeds += [h.track.id for h in catalog.search(catalog.read(index.artists.get(artist, artist)), k=5,
                                                          max_per_artist=None) if h.track.artist_key == artist][:3]
     return list(dict.fromkeys(seeds))
-
-
-def _neighbours(catalog: Catalog, seeds: list[str], filters: Filters, request: Request) -> list[Hit]:
-    vectors = catalog.vectors(seeds)
-    if not vectors:
-        return []
-    centroid = np.mean(np.array(list(vectors.values())), axis=0)
-    centroid = (centroid / (np.linalg.norm(centroid) or 1.0)).tolist()
-    index = catalog.index()
-    names = {i: index.get(i) for i in seeds}
-    near = [(t, s) for t, s in catalog.near(centroid, POOL + len(seeds), filters) if t.id not in vectors]
-    own = catalog.vectors([t.id for t, _ in near]) if len(vectors) > 1 else {}
-    era = (request.year_min, request.year_max) if request.year_min or request.year_max else None
-    out = []
-    for track, similarity in near:
-        closest = seeds[0]
-        if own.get(track.id):
-            closest = max(vectors, key=lambda i: float(np.dot(vectors[i], own[track.id])))
-        seed = names.get(closest)
-        evidence = Evidence(era_asked=era)
-        sentence = why(track, evidence, request).rstrip(".")
-        if seed:
-            sentence += f", close to {seed.label()}"
-        out.append(Hit(track, similarity, sentence + ".", evidence))
-    return out
 
 
 def _era_note(low: int | None, high: int | None) -> str:

@@ -41,6 +41,9 @@ BLOCK = (r"\b(?:no more|no|not|without|less|skip the|enough)\s+([a-z][a-z&' -]{2
 RESET = re.compile(r"^\s*(?:let's\s+|please\s+)?(?:start (?:over|again|fresh|from scratch)|forget (?:that|it|all that|"
                    r"everything|what i said)|reset|clear (?:it|that|everything|all)|new conversation|从头开始|重新开始|"
                    r"忘了吧|重来)\b")
+POINTING = re.compile(r"\b(?:more\s+(?:songs?\s+|tracks?\s+|stuff\s+)?like|similar\s+to|along the lines of|"
+                      r"in the same vein as)\s+(?:(that|this|it|that one|this one)|(these|those|them|these ones|"
+                      r"those ones))\b|更多(?:类似|像)?(这首|这些)")
 HELP = re.compile(r"^\s*(help|\?|what can you do|how does this work)\s*\??\s*$", re.I)
 
 
@@ -66,6 +69,7 @@ class Turn:
     has_content: bool = False  # says what to play (mood, genre, artist, title, own words), not only how to change it
     new_topic: bool = False  # enough of its own to replace the current request
     refusing: bool = False  # states an exclusion, vocals or a move ("keep metal out of it", "no singing", "older")
+    pointing: str | None = None  # "more like that" (one: the track just liked) / "more like these" (all)
 
 
 class TitleMatcher:
@@ -108,7 +112,7 @@ def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatc
     stated = turn.request.constraints
     turn.exclude_artists = tuple(dict.fromkeys([*_excluded_artists(plain, lowered, artists),
                                                 *stated.excluded("artist")]))
-    turn.like_artists = _like_artists(lowered, turn.request.artists, turn.exclude_artists)
+    turn.like_artists = tuple(a for a in stated.similar_artists if a not in turn.exclude_artists)
     if turn.exclude_artists:
         turn.request = _without_artists(turn.request, turn.exclude_artists)
     turn.seed_titles = titles.find(plain) if titles else ()
@@ -116,6 +120,8 @@ def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatc
     turn.energy_shift = 0.2 * (_any(lowered, FASTER) - _any(lowered, SLOWER))
     turn.year_min, turn.year_max = turn.request.year_min, turn.request.year_max
     turn.n = _count(lowered)
+    if m := POINTING.search(lowered):
+        turn.pointing = "all" if m.group(2) or m.group(3) == "这些" else "one"
     turn.refusing = bool(stated.excluded_eras or stated.vocals or stated.moves
                          or any(t.polarity == "exclude" for t in stated.terms))
     left = turn.request.core if turn.request.core is not None else plain  # once every constraint is taken out
@@ -157,7 +163,7 @@ def _intent(turn: Turn, lowered: str) -> str:
     if RESET.match(lowered):
         return "reset"
     modifiers = bool(turn.energy_shift or turn.block_words or turn.exclude_artists or turn.year_min or turn.year_max
-                     or turn.refusing
+                     or turn.refusing or turn.pointing
                      or (turn.refs and re.search(r"\b(more|like|similar)\b", lowered)))
     if (turn.liked or turn.disliked) and not turn.new_topic:
         return "feedback"
@@ -240,13 +246,6 @@ def _excluded_artists(text: str, lowered: str, artists: ArtistMatcher | None) ->
     for m in re.finditer(EXCLUSION, text, flags=re.I):
         found += [a for a in artists.find(m.group(1)) if a not in found]
     return tuple(found)
-
-
-def _like_artists(lowered: str, named: tuple[str, ...], excluded: tuple[str, ...]) -> tuple[str, ...]:
-    if not re.search(r"\b(like|similar to|sounds like|in the style of|in the vein of|fans? of|à la|类似|像)\b",
-                     lowered):
-        return ()
-    return tuple(a for a in named if a not in excluded)
 
 
 def _without_artists(request: Request, excluded: tuple[str, ...]) -> Request:

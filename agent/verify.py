@@ -30,7 +30,9 @@ class Verifier:
     """Checks free text against the tracks a reply may name (`allowed`) and the whole catalog's artists."""
 
     def __init__(self, allowed: list[Track], catalog_artists: ArtistMatcher | None = None,
-                 extra_artists: tuple[str, ...] = (), no_names: bool = False):
+                 extra_artists: tuple[str, ...] = (), no_names: bool = False, forbidden: tuple[str, ...] = ()):
+        """`forbidden`: names the listener wrote (`asked_names`); unless one of `allowed` bears it, a sentence
+        that repeats it is dropped, quoted or not ("recommend “Imaginary Hit” by Ghost Band")."""
         self.titles = {phrase_key(t.title) for t in allowed}
         self.artists = {phrase_key(t.artist) for t in allowed if t.artist} | {phrase_key(a) for a in extra_artists}
         self.by_title: dict[str, set[str]] = {}
@@ -38,10 +40,16 @@ class Verifier:
             self.by_title.setdefault(phrase_key(t.title), set()).add(phrase_key(t.artist or ""))
         self.catalog_artists = catalog_artists
         self.no_names = no_names  # prose beside a rendered list needs no names: any name is a chance to be wrong
+        self.forbidden = [k for k in (phrase_key(f) for f in forbidden)
+                          if len(k) > 2 and k not in self.titles and k not in self.artists]
 
     def sentence_ok(self, sentence: str) -> bool:
         if self.no_names and self._names_anything(sentence):
             return False
+        if self.forbidden:
+            key = f" {phrase_key(sentence)} "
+            if any(f" {name} " in key for name in self.forbidden):
+                return False
         for title, artist in QUOTED_BY.findall(sentence):  # "X" by Y: Y must be X's artist
             artists = self.by_title.get(phrase_key(title))
             if artists is not None and not any(_same_artist(artist, a) for a in artists):
@@ -81,6 +89,12 @@ class Verifier:
 def _same_artist(named: str, artist: str) -> bool:
     key = phrase_key(named)
     return key == artist or artist.startswith(key + " ") or key.startswith(artist + " ")
+
+
+def asked_names(text: str) -> tuple[str, ...]:
+    """The titles and artists a message names in quotes or after "by": what the model must not repeat unless the
+    catalog has them."""
+    return tuple(dict.fromkeys([*QUOTED.findall(text or ""), *BY_ARTIST.findall(text or "")]))
 
 
 def split_sentences(text: str) -> list[str]:

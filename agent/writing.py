@@ -50,9 +50,12 @@ def stream_verified(chat: BaseChatModel, messages: list, verifier: Verifier, on_
     return stream
 
 
-def remark(chat: BaseChatModel, message: str, hits: list[Hit], notes: list[str], verifier: Verifier,
+def remark(chat: BaseChatModel | None, message: str, hits: list[Hit], notes: list[str], verifier: Verifier,
            on_text: OnText | None = None) -> str:
-    """The model's one or two sentences on the picks as a whole (streamed after the list; may be empty)."""
+    """The model's one or two sentences on the picks as a whole (streamed after the list; may be empty; none
+    without a model)."""
+    if chat is None:
+        return ""
     user = prompt("chat_user.txt").format(message=_clip(message, 300),
                                           notes=f"Understood: {', '.join(notes)}." if notes else "",
                                           picks=pick_lines(hits[:5]))
@@ -102,8 +105,11 @@ def grounded_intro(hits: list[Hit], notes: list[str]) -> str:
     return head + (f": mostly {' '.join(kinds)}" if kinds else "") + "."
 
 
-def playlist(chat: BaseChatModel, request: str, hits: list[Hit], verifier: Verifier) -> tuple[str, str]:
-    """(title, description): the model's words, verified, with grounded sentences so there are two to four."""
+def playlist(chat: BaseChatModel | None, request: str, hits: list[Hit], verifier: Verifier) -> tuple[str, str]:
+    """(title, description): the model's words, verified, with grounded sentences so there are two to four;
+    without a model, the grounded ones alone."""
+    if chat is None:
+        return _fallback_title(request, hits), " ".join(grounded_playlist(hits)[:4])
     system = SystemMessage(prompt("playlist_system.txt"))
     picks = pick_lines(hits)
     raw_title = str(chat.invoke([system, HumanMessage(prompt("playlist_title.txt").format(
@@ -137,11 +143,13 @@ def grounded_playlist(hits: list[Hit]) -> list[str]:
     return [*out, detail[0].upper() + detail[1:] + "."]
 
 
-def review(chat: BaseChatModel, track: Track, comments: list[str], verifier: Verifier,
+def review(chat: BaseChatModel | None, track: Track, comments: list[str], verifier: Verifier,
            related: list[Track] = ()) -> str:
     """A 120-250-word review from the track's facts (and comments/lyrics when known), verified. When the model
     stops short it is asked to go on once; grounded sentences from the facts and the catalog's nearest tracks
-    complete it if it is still short."""
+    complete it if it is still short. Without a model, the grounded sentences alone."""
+    if chat is None:
+        return _fit_words(grounded_review(track, related), REVIEW_WORDS[1])
     context = ""
     if comments:
         context += "Listener comments:\n" + "\n".join(f"- {_clip(c, 300)}" for c in comments[:3]) + "\n"

@@ -14,19 +14,23 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from tqdm import tqdm
 
 from .embed import Embedder, get_embedder
 from .errors import CatalogError
+from .genres import GENRE_WORDS
 from .importers import BadRow, read_source
 from .lexical import LexicalIndex
+from .mood import lexicon_words
 from .query import ArtistMatcher, Request, read_request
 from .records import Track
-from .search import Filters, Hit, search
+from .search import Filters, Hit, admitted_ids, search
 from .settings import DEFAULT_COLLECTION, Settings
 from .store import Store, check_collection_name
+from .text import phrase_key
 
 BATCH = 256
 RECHECK_S = 5.0
@@ -166,7 +170,7 @@ class Catalog:
         """Recognises this catalog's artists in text; rebuilt when the index changes."""
         index = self.index()
         if self._artists is None or self._artists[0] is not index:
-            self._artists = (index, ArtistMatcher(index.artists))
+            self._artists = (index, ArtistMatcher(index.named_artists(), _vocabulary()))
         return self._artists[1]
 
     def read(self, text: str) -> Request:
@@ -190,8 +194,11 @@ class Catalog:
         """Tracks whose embedding is closest to `vector` (cosine similarity), best first, within `filters`."""
         filters = filters or Filters()
         index = self.index()
-        found = self._open().query(query_embeddings=[vector], n_results=max(1, min(k, len(index))),
-                                   where=filters.where(), include=["distances"])
+        ids = admitted_ids(index, filters) if filters.needs_ids else None  # constraints Chroma's where cannot see
+        if ids is not None and not ids:
+            return []
+        found = self._open().query(query_embeddings=[vector], n_results=max(1, min(k, len(ids or index))),
+                                   ids=ids, where=filters.where(), include=["distances"])
         pairs = [(index.get(i), 1.0 - d) for i, d in zip(found["ids"][0], found["distances"][0], strict=True)]
         return [(t, s) for t, s in pairs if t is not None and filters.admits(t)]
 
@@ -209,3 +216,10 @@ def _count_lines(path: Path) -> int | None:
             return max(sum(1 for _ in handle) - (1 if target.suffix == ".csv" else 0), 0)
     except OSError:
         return None
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    """Words that are music vocabulary, never a misspelt artist name."""
+    genres = {w for phrase, words in GENRE_WORDS.items() for x in (phrase, *words) for w in phrase_key(x).split()}
+    return frozenset(genres) | lexicon_words()

@@ -1,6 +1,6 @@
 """Hard constraints on tracks: a track that fails one is never returned, however well it matches.
 
-What Chroma's `where` can check (years, energy, artists) is checked there, so dense candidates come filtered;
+What Chroma's `where` can check (years, artists) is checked there, so dense candidates come filtered;
 the rest (genres found in tags, refused styles and instruments, moods, decades, vocals, languages) is checked
 on each track, and for catalogs up to SCAN_LIMIT tracks the admitted ids are listed for Chroma beforehand.
 
@@ -64,12 +64,13 @@ class Filters:
     def needs_ids(self) -> bool:
         """Some constraint here is one Chroma's `where` cannot see."""
         return bool(self.genres or self.exclude_styles or self.exclude_moods or self.excluded_eras or self.vocals
-                    or self.languages or self.exclude_languages)
+                    or self.languages or self.exclude_languages or self.energy_min is not None
+                    or self.energy_max is not None)
 
     def admits(self, track: Track) -> bool:
-        if track.id in self.exclude_ids or track.artist_key in self.exclude_artists:
+        if track.id in self.exclude_ids or track.artist_keys & self.exclude_artists:
             return False
-        if self.artists and track.artist_key not in self.artists:
+        if self.artists and not track.artist_keys & self.artists:
             return False
         styles = style_words_of(track.genre, track.tags)
         if self.genres and not (styles & set(self.genres) or not styles and _features(track, frozenset(self.genres))):
@@ -95,9 +96,13 @@ class Filters:
         return not ((self.year_min and year < self.year_min) or (self.year_max and year > self.year_max))
 
     def _in_energy(self, energy: float | None) -> bool:
-        if self.energy_min is not None and (energy is None or energy < self.energy_min):
+        """Energy is soft where the catalog does not know it: an unknown energy passes ("faster" over a catalog
+        with no energy field still ranks by the words)."""
+        if energy is None:
+            return True
+        if self.energy_min is not None and energy < self.energy_min:
             return False
-        return not (self.energy_max is not None and (energy is None or energy > self.energy_max))
+        return not (self.energy_max is not None and energy > self.energy_max)
 
     def where(self) -> dict[str, Any] | None:
         """The constraints Chroma can check, as a `where` clause, so dense candidates are already filtered."""
@@ -106,10 +111,6 @@ class Filters:
             clauses.append({"year": {"$gte": self.year_min}})
         if self.year_max:
             clauses.append({"year": {"$lte": self.year_max}})
-        if self.energy_min is not None:
-            clauses.append({"energy": {"$gte": self.energy_min}})
-        if self.energy_max is not None:
-            clauses.append({"energy": {"$lte": self.energy_max}})
         if self.exclude_artists:
             clauses.append({"artist_key": {"$nin": sorted(self.exclude_artists)}})
         if self.artists:

@@ -128,7 +128,7 @@ def read_jsonl(path: Path) -> Iterator[Row]:
 
 
 def read_csv(path: Path) -> Iterator[Row]:
-    for line, row, reason in _csv_rows(path, required=("id", "title")):
+    for line, row, reason in _csv_rows(path, required=("id",)):
         if row is None:
             yield _bad(str(path), line, reason or "unreadable row")
         else:

@@ -12,13 +12,14 @@ import shutil
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
 import Stemmer
 from bm25s.tokenization import Tokenizer
 
-from .records import Track
+from .records import Track, billed_names
 from .text import phrase_key
 
 _FORMAT = 1
@@ -46,6 +47,43 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def billings(self) -> dict[str, frozenset[str]]:
+        """Each billed name -> every artist field it appears in: "drake" -> {"drake", "drake, 21 savage", ...}.
+        A name counts when it has two words or more, or is an artist of its own here."""
+        out: dict[str, set[str]] = {}
+        for key in self.artists:
+            for part in billed_names(key):
+                if part == key or " " in part or part in self.artists:
+                    out.setdefault(part, set()).add(key)
+        return {part: frozenset(keys) for part, keys in out.items()}
+
+    def named_artists(self) -> dict[str, str]:
+        """Artist keys -> display names, billed names included ("Drake" of "Drake, 21 Savage")."""
+        out = dict(self.artists)
+        for part in self.billings:
+            if part not in out:
+                display = next((p for p in billed_names(self.artists[min(self.billings[part])], keep_case=True)
+                                if p.casefold() == part), part)
+                out[part] = display
+        return out
+
+    def billed(self, names: frozenset[str] | set[str]) -> frozenset[str]:
+        """The artist fields that bill any of `names` (casefolded): what a filter on those artists must match."""
+        return frozenset(key for name in names for key in self.billings.get(name, (name,)))
+
+    @cached_property
+    def labels_genres(self) -> bool:
+        """Some track has a genre or a tag: only then can a genre be asked for as a hard constraint (a catalog of
+        titles or plain descriptions is matched on its words instead)."""
+        return any('"genre":' in record or '"tags":["' in record for record in self.records)
+
+    @cached_property
+    def labels_years(self) -> bool:
+        """Some track has a year: only then is an era a hard constraint (a catalog without years cannot check
+        one, and showing nothing would help no one)."""
+        return any('"year":' in record for record in self.records)
 
     @classmethod
     def build(cls, tracks: list[Track]) -> LexicalIndex:

@@ -69,6 +69,14 @@ def vocabulary() -> tuple[str, ...]:
     return _lexicon().vocabulary
 
 
+@lru_cache(maxsize=1)
+def lexicon_words() -> frozenset[str]:
+    """Every single word of the mood lexicon's phrases and tags ("rainy", "workout", "chill")."""
+    lexicon = _lexicon()
+    return frozenset(w for phrase in [*lexicon.entries, *lexicon.tags, *lexicon.vocabulary]
+                     for w in phrase_key(phrase).split())
+
+
 def read_mood(text: str) -> Mood:
     """Mood words in `text` -> moods and energy/valence ranges. Negated words ("not sad") are ignored."""
     lexicon = _lexicon()

@@ -383,7 +383,7 @@ def _fits(hit: tuple[str, str], s: str, start: int, end: int) -> bool:
         return bool(re.search(r"(?:\bin|sung in|language|\bno|\bnot|without|except|but)\s+$", before) or re.match(
             r"\s+(?:songs?|music|lyrics|tracks?|ballads?|language|vocals)\b", s[end:]))
     if kind == "vocals" and value in ("words", "voice", "voices", "singer", "singers", "vocal", "lyrics"):
-        return bool(re.search(r"(?:with|without|no|not|any|some|has|have|want|need)\s+(?:a\s+|any\s+|the\s+)?$",
+        return bool(re.search(r"\b(?:with|without|no|not|any|some|has|have|want|need)\s+(?:a\s+|any\s+|the\s+)?$",
                               before))
     if kind == "genre" and value == "dance":  # "songs to dance to": the verb
         return not re.search(r"\b(?:to|can|could|let's|lets|wanna|want to|make me)\s+$", before)
@@ -401,14 +401,16 @@ def _artist_spans(s: str, cased: str, taken: list[bool], artists: ArtistMatcher 
     if artists is None:
         return []
     out = []
-    found = set(artists.find(cased))  # the cased text: "Queen" is an artist, "queen" may be a word
-    forms = sorted((form for form, key in artists.keys.items() if key in found), key=len, reverse=True)
+    written = dict(artists.find_written(cased))  # the cased text: "Queen" is an artist, "queen" may be a word
+    found = set(written.values())
+    known = {form: key for form, key in artists.keys.items() if key in found} | written  # + typos as written
+    forms = sorted(known, key=len, reverse=True)
     folded = strip_accents(s)
     for form in forms:
         pattern = r"(?<![\w])" + r"[^\w]+".join(map(re.escape, form.split())) + r"(?![\w])"
         for m in re.finditer(pattern, folded if len(folded) == len(s) else s):
             if not any(taken[m.start():m.end()]) and not any(o.start < m.end() and m.start() < o.end for o in out):
-                out.append(_Found(m.start(), m.end(), "artist", artists.keys[form], s[m.start():m.end()]))
+                out.append(_Found(m.start(), m.end(), "artist", known[form], s[m.start():m.end()]))
     return out
 
 

@@ -114,8 +114,12 @@ KEEP_OUT = re.compile(r"\b(?:keep|leave|take|cut|throw|kick)\b")
 BARE_NO = re.compile(r"^\W*(?:no|nope|nah|no thanks|no thank you|please no|not really|(?:drop|lose|skip|ditch|cut|"
                      r"remove|enough of|no more of|get rid of|forget)\s+(?:it|that|those|them|this))\W*$")
 RESETS = re.compile(r"\b(?:more like|maybe|rather|instead|prefer|just|only|yes|but)\b")
-SIMILAR = re.compile(r"(?:\blike|\bsimilar to|\bin the style of|\bakin to|\breminds? me of|像)\s*(?:the\s+)?"
-                     r"(?:[\w'&.-]+\s+){0,3}?(?:(?:or|and|,)\s+)?$")
+# "like" after a subject or an adverb is the verb ("I like Xilent": play them), not a comparison
+LIKE_VERB = "".join(rf"(?<!\b{w}\s)" for w in ("i", "we", "you", "they", "really", "also", "do", "generally",
+                                                 "typically", "usually", "totally", "especially", "personally",
+                                                 "would", "i'd", "we'd", "kinda", "just", "still", "mostly"))
+SIMILAR = re.compile(r"(?:" + LIKE_VERB + r"\blike|\bsimilar to|\bin the style of|\bakin to|\breminds? me of|像)"
+                     r"\s*(?:the\s+)?(?:[\w'&.-]+\s+){0,3}?(?:(?:or|and|,)\s+)?$")
 BREAK = re.compile(r"[,;.!?，。；！？\n]|\s(?:but|yet|though|although|however|instead(?!\s+of)|whereas)\s|"
                    r"但是|但|可是|不过")
 ERA_FILLER = re.compile(r"^\W*(?:(?:anything|something|songs?|stuff|music|tracks?|released|made|recorded|written|"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -42,7 +43,8 @@ def _as_list(value: Any) -> Any:
 
 
 class Track(BaseModel):
-    """A song in a catalog. `id` and `title` are required; everything else is what the source knows."""
+    """A song in a catalog. `id` and a `title` or a `description` are required (an untitled track is named by its
+    id); everything else is what the source knows."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -64,6 +66,15 @@ class Track(BaseModel):
     audio_url: str | None = None
     license: str | None = None
     source: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _untitled(cls, data: Any) -> Any:
+        """A catalog of plain descriptions has no title field: such a track is named by its id. (A source that
+        has the field and leaves it empty has a bad row.)"""
+        if isinstance(data, dict) and "title" not in data and _clean_text(data.get("description")):
+            data = {**data, "title": data.get("id")}
+        return data
 
     @field_validator("id", "title", mode="before")
     @classmethod
@@ -103,6 +114,11 @@ class Track(BaseModel):
     @property
     def artist_key(self) -> str:
         return (self.artist or "").casefold()
+
+    @property
+    def artist_keys(self) -> frozenset[str]:
+        """The artist field and every name it bills ("Chris Brown, Lil Wayne" is Chris Brown's too)."""
+        return frozenset({self.artist_key, *billed_names(self.artist_key)}) if self.artist else frozenset()
 
     def document(self) -> str:
         """The text that is embedded and indexed: every descriptive field the source has, in plain words
@@ -159,3 +175,12 @@ ENERGY_WORDS = {"very low": "very low, calm", "low": "low, relaxed", "medium": "
 def energy_level(energy: float) -> str:
     """'very low' .. 'very high': the one scale used in documents and explanations."""
     return next(name for bound, name in ENERGY_LEVELS if energy < bound)
+
+
+BILLING = re.compile(r"\s*(?:,|;|/|&|\+|\bfeat\.?|\bfeaturing\b|\bft\.|\bwith\b|\bx\b|\bvs\.?|\band\b)\s*", re.I)
+
+
+def billed_names(artist: str, keep_case: bool = False) -> list[str]:
+    """The names an artist field bills: "Drake, 21 Savage" -> ["drake", "21 savage"]; one name -> itself."""
+    parts = [p.strip() for p in BILLING.split(artist or "") if p and p.strip()]
+    return [p if keep_case else p.casefold() for p in parts] or ([artist] if artist else [])

@@ -79,7 +79,7 @@ def score_track(track: Track, request: Request, relevance: float) -> tuple[float
     words = style_words(track)
     genres = tuple(g for g in request.genres if g in words)
     instrumental = request.instrumental and "instrumental" in words
-    named = track.artist_key in request.artists
+    named = bool(track.artist_keys & set(request.artists))
     score = WEIGHTS["relevance"] * relevance
     score += WEIGHTS["mood"] * (len(moods) / len(mood.moods) if mood.moods else 0.0)
     score += WEIGHTS["energy"] * energy_fit + WEIGHTS["valence"] * valence_fit
@@ -98,13 +98,27 @@ def search(index: LexicalIndex, collection: Any, embedder: Embedder, request: Re
     candidates before ranking; when the catalog has fewer such tracks than `k`, fewer come back.
     """
     given = filters or Filters()
-    filters = given.merged(request)
+    filters = hard_filters(index, given, request)
     scored = _scored(index, collection, embedder, request, k, filters)
     if not scored and filters.genres and not given.genres and not admitted_ids(index, Filters(genres=filters.genres)):
         # the catalog knows no such genre at all (no labels, no words for it): the words still rank
         scored = _scored(index, collection, embedder, request, k, replace(filters, genres=()))
     chosen = diversify(scored, k, max_per_artist, request.artists)
     return [Hit(track, score, why(track, evidence, request), evidence) for score, track, evidence in chosen]
+
+
+def hard_filters(index: LexicalIndex, given: Filters, request: Request) -> Filters:
+    """`given` plus what `request` states, less what this catalog has no field to check: a genre asked for in a
+    catalog with no genre labels, an era in one with no years, are matched by the words instead."""
+    filters = given.merged(request)
+    if filters.artists or filters.exclude_artists:  # "Drake" also means "Drake, 21 Savage"
+        filters = replace(filters, artists=index.billed(filters.artists),
+                          exclude_artists=index.billed(filters.exclude_artists))
+    if filters.genres and not given.genres and not index.labels_genres:
+        filters = replace(filters, genres=())
+    if (filters.year_min or filters.year_max or filters.excluded_eras) and not index.labels_years:
+        filters = replace(filters, year_min=None, year_max=None, excluded_eras=())
+    return filters
 
 
 def _scored(index: LexicalIndex, collection: Any, embedder: Embedder, request: Request, k: int,

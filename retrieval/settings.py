@@ -13,6 +13,7 @@ This is the only module that reads or writes the process environment:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,11 +70,20 @@ class Settings(BaseSettings):
                             "only)")
     vllm_python: str | None = Field(None, description="the Python that has vLLM, for `encore serve` (default: `vllm` "
                                                       "beside Encore on a GPU, else `.venv-vllm`)")
+    ui_auth: SecretStr | None = Field(None, description="`user:password` turns on sign-in for `encore ui` (each "
+                                                        "user's sessions are their own)")
 
     @field_validator("home", "demo_catalog", "adapter", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+
+    @field_validator("ui_auth", mode="after")
+    @classmethod
+    def _user_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[^:]+:.+", value.get_secret_value()):
+            raise ValueError("give it as user:password")
+        return value
 
     @field_validator("understand", "embedder_backend", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from agent.graph import Agent
+from agent.taste import Taste
 from tests.fakes import scripted
 
 pytestmark = pytest.mark.integration
@@ -108,6 +109,43 @@ def test_a_resumed_session_keeps_its_preferences(demo_catalog, tmp_path):
         assert shown.tracks[0]["id"] not in {t["id"] for t in result.tracks}
     finally:
         again.close()
+
+
+def test_a_session_saved_with_a_plain_dict_taste_still_resumes(demo_catalog, tmp_path):
+    """Sessions checkpointed before the graph state was typed hold the taste as a dict."""
+    path = tmp_path / "sessions.sqlite"
+    first = Agent(catalog=demo_catalog, chat=scripted(), checkpoint=path)
+    shown = first.say("upbeat songs, no metal", "old")
+    config = {"configurable": {"thread_id": "old"}}
+    stored = first.graph.get_state(config).values["taste"]
+    first.graph.update_state(config, {"taste": stored.model_dump()}, as_node="rank")  # as the old code wrote it
+    assert isinstance(first.graph.get_state(config).values["taste"], dict)
+    first.close()
+    again = Agent(catalog=demo_catalog, chat=scripted(), checkpoint=path)
+    try:
+        assert again.taste("old").banned_styles == ["metal"]
+        result = again.say("more", "old")
+        assert result.tracks and not {t["id"] for t in result.tracks} & {t["id"] for t in shown.tracks}
+        assert not any("metal" in (demo_catalog.get(t["id"]).genre or "") for t in result.tracks)
+        assert isinstance(again.graph.get_state(config).values["taste"], Taste)
+    finally:
+        again.close()
+
+
+def test_feedback_by_track_id_steers_the_next_turn(demo_catalog, tmp_path):
+    """Thumbs on cards (the web app) arrive as track ids with the next message."""
+    agent = Agent(catalog=demo_catalog, chat=scripted(), checkpoint=tmp_path / "s.sqlite")
+    try:
+        first = agent.say("relaxing instrumental music", "ids")
+        liked, disliked = first.tracks[0]["id"], first.tracks[1]["id"]
+        result = agent.say("more like that", "ids", liked=[liked], disliked=[disliked, "no-such-track"])
+        taste = agent.taste("ids")
+        assert taste.liked == [liked] and taste.disliked == [disliked]
+        ids = {t["id"] for t in result.tracks}
+        assert result.tracks and liked not in ids and disliked not in ids
+        assert len(agent.say("a few more", "ids", n=3).tracks) == 3
+    finally:
+        agent.close()
 
 
 def test_the_verifier_drops_invented_music(demo_catalog, tmp_path):

@@ -23,23 +23,42 @@ def cpcd(
     tracks: Annotated[Path | None, typer.Option(help="CPCD tracks.jsonl for cluster ids; default: beside the "
                                                      "dialogs file when there.")] = None,
     baselines: Annotated[bool, typer.Option(help="Also score BM25 and dense baselines in the same run.")] = True,
+    ablation: Annotated[bool, typer.Option(help="Also rank each turn with one signal removed in turn.")] = True,
 ) -> None:
-    """Rank the catalog turn by turn from each dialog's user text and earlier feedback; print Hit@10/100, MRR@10."""
+    """Run each dialog through Encore's conversation path turn by turn (user text, earlier likes and dislikes);
+    print Hit@10/100 and MRR@10 with bootstrap 95% intervals, the baselines and the ablation."""
+    from tqdm import tqdm
+
     from agent.cpcd import load_clusters, load_dialogs, run
     from retrieval import Catalog
 
     loaded = load_dialogs(dialogs)
     clusters = load_clusters(tracks or dialogs.with_name("tracks.jsonl"))
-    metrics = run(Catalog(collection, settings=settings_of(ctx)), loaded, out, clusters, baselines)
+    catalog = Catalog(collection, settings=settings_of(ctx))
+    with tqdm(total=len(loaded), desc="dialogs", unit="dialog", leave=False) as bar:
+        report = run(catalog, loaded, out, clusters, baselines, ablation,
+                     progress=lambda done: bar.update(done - bar.n))
     turns = sum(len(d.turns) for d in loaded)
     typer.echo(f"wrote {turns} predictions for {len(loaded)} dialogs to {out}")
-    if not metrics:
+    if report is None:
         typer.echo("no goal playlists in these dialogs: predictions only, no metrics")
         return
-    typer.echo("\n| system | Hit@10 | Hit@100 | MRR@10 |\n|---|---:|---:|---:|")
-    for name, m in metrics.items():
-        typer.echo(f"| {name} | {m['hit@10']:.4f} | {m['hit@100']:.4f} | {m['mrr@10']:.4f} |")
-    best = max(m["hit@10"] for name, m in metrics.items() if name != "encore") if len(metrics) > 1 else None
-    if best:
-        typer.echo(f"\nEncore Hit@10 / best baseline Hit@10 = {metrics['encore']['hit@10'] / best:.2f}x "
-                   f"({metrics['encore'].get('dialogs', 0)} dialogs with a goal playlist)")
+    typer.echo("\n| system | Hit@10 | 95% interval | Hit@100 | MRR@10 |\n|---|---:|---:|---:|---:|")
+    for name, m in report.systems.items():
+        low, high = report.intervals[name]
+        typer.echo(f"| {name} | {m['hit@10']:.4f} | {low:.3f}\u2013{high:.3f} | {m['hit@100']:.4f} | "
+                   f"{m['mrr@10']:.4f} |")
+    encore = report.systems["encore"]
+    others = {name: m for name, m in report.systems.items() if name != "encore"}
+    if others:
+        best_name = max(others, key=lambda name: others[name]["hit@10"])
+        best = others[best_name]["hit@10"]
+        low, high = report.intervals[f"encore / {best_name}"]
+        ratio = encore["hit@10"] / best if best else float("inf")
+        typer.echo(f"\nEncore Hit@10 / best baseline ({best_name}) = {ratio:.2f}x (95% interval {low:.2f}\u2013"
+                   f"{high:.2f}x; {encore.get('dialogs', 0)} dialogs with a goal playlist)")
+    if report.ablation:
+        typer.echo("\n| Encore without | Hit@10 | change | MRR@10 |\n|---|---:|---:|---:|")
+        for name, m in report.ablation.items():
+            typer.echo(f"| {name.removeprefix('without ')} | {m['hit@10']:.4f} | "
+                       f"{m['hit@10'] - encore['hit@10']:+.4f} | {m['mrr@10']:.4f} |")

@@ -1,0 +1,192 @@
+"""Ranking: how a session's words, named artists and feedback become one ordered list. The one path for `encore
+chat`, `encore playlist`, the web app and `encore eval cpcd`.
+
+Each signal is a ranked candidate list; the lists are fused by weighted reciprocal rank (`retrieval.fusion`, one
+RRF), then the session's taste applies (blocked style words, artists of disliked tracks ranked down) and the
+diversity rule picks the list. Hard constraints (eras, bans, vocals, named artists, dislikes) are filters on every
+signal, so no signal can bring back what the listener ruled out.
+
+    found = candidates(catalog, taste, request, n=10, named=["adele"])
+    hits = rank(catalog, taste, found, 10, named=["adele"])
+    hits = rank(catalog, taste, found, 10, named=["adele"], without={"seeds"})   # an ablation
+
+A listener-profile prior (listening history) plugs in as `prior`: any object with `ranked(catalog, filters, k)`
+returning tracks best first; it is one more signal, weighted like the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Protocol
+
+import numpy as np
+
+from retrieval import Catalog, Filters, Hit, Request, Track
+from retrieval.fusion import rrf_score
+from retrieval.search import Evidence, diversify, hard_filters, why
+
+from .taste import Taste, reference_ids
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    weight: float
+    reason: str
+
+
+SIGNALS: dict[str, Signal] = {s.name: s for s in (
+    Signal("text", 1.0, "the hybrid match (dense + BM25, mood and energy fit) of what the listener asks for now: "
+                        "the reference the other weights are set against"),
+    Signal("conversation", 0.4, "the dense match of everything said since the session began or was reset: earlier "
+                                "turns still describe what they want, but words that no longer apply linger in it"),
+    Signal("artists", 2.0, "tracks by an artist named in this message, closest to the request first: a name is the "
+                           "most specific thing a listener says"),
+    Signal("earlier_artists", 1.0, "artists named earlier in the session: still wanted, no longer the point"),
+    Signal("references", 1.0, "neighbours of the tracks the listener pointed at (\"more like #2\", \"like that "
+                              "one\", a title, \"something like Bon Iver\"): a deliberate choice, as strong as the "
+                              "words, but only as good as the catalog's descriptions"),
+    Signal("seeds", 0.5, "neighbours of the centroid of the last liked tracks: a centroid of a few songs is broad (in "
+                         "a pop catalog it is near everything), so it orders what the others found"),
+    Signal("liked_artists", 1.2, "more by the artists of liked tracks: the strongest taste evidence a session has"),
+    Signal("prior", 0.5, "the listener profile (listening history), when one is plugged in: it knows the person, "
+                         "not this request, so it only breaks ties"),
+)}
+DISLIKED_ARTIST = 0.6  # a disliked track's artist is ranked down, not banned: one song is not the whole artist
+MAX_PER_ARTIST = 2  # the diversity rule: at most two per artist, unless the listener named that artist
+POOL = 60  # candidates per signal, at least; more when more picks are asked for
+
+
+class Prior(Protocol):
+    """A listener-profile prior: tracks this person is likely to want, best first, within `filters`."""
+
+    def ranked(self, catalog: Catalog, filters: Filters, k: int) -> list[Track]: ...
+
+
+def candidates(catalog: Catalog, taste: Taste, request: Request | None, n: int = 6, named: list[str] | None = None,
+               fresh: bool = True, prior: Prior | None = None) -> list[dict[str, Any]]:
+    """Every signal's ranked candidates, as plain records (they travel in the graph's checkpoint).
+
+    Liked tracks never come again (the listener has them already); `fresh` also leaves out every track shown
+    this session (a refinement should bring new music)."""
+    if request is None and not (taste.seeds or taste.seed_artists or taste.liked):
+        request = catalog.read(taste.topic or "popular songs")
+    wanted = request or Request(text="")
+    index = catalog.index()
+    session = taste.filters()
+    seen = frozenset(taste.liked) | (frozenset(taste.history) if fresh else frozenset())
+    session = replace(session, exclude_ids=session.exclude_ids | seen)
+    filters = hard_filters(index, session, wanted)  # what the session and this request rule out, for every signal
+    pool = max(POOL, 2 * n)
+    out: list[dict[str, Any]] = []
+    if request is not None and request.text:  # search adds the request's own constraints itself
+        hits = catalog.search(request, k=pool, filters=session, max_per_artist=None)
+        out += _records(hits, "text")
+    said = " ".join(taste.said)
+    if len(taste.said) > 1 and said.strip():
+        near = catalog.near(catalog.embedder.encode_query(said).tolist(), pool, filters)
+        out += _records([_hit(t, s, wanted) for t, s in near], "conversation")
+    query = said or wanted.search_text()
+    # "something like Bon Iver" names an artist to be near (a seed), not one to play
+    named = [a for a in dict.fromkeys(named or ()) if a not in taste.excluded_artists and a not in taste.seed_artists]
+    earlier = [a for a in taste.named_artists if a not in named and a not in taste.excluded_artists]
+    liked_artists = [t.artist_key for t in (index.get(i) for i in taste.liked[-8:]) if t and t.artist_key]
+    disliked_artists = {t.artist_key for t in (index.get(i) for i in taste.disliked) if t}
+    liked_artists = [a for a in dict.fromkeys(liked_artists) if a not in named and a not in disliked_artists
+                     and a not in taste.excluded_artists]
+    for source, artists in (("artists", named), ("earlier_artists", earlier), ("liked_artists", liked_artists)):
+        if artists and query:
+            out += _records(_by_artists(catalog, artists, query, filters, pool, wanted), source)
+    pointed = reference_ids(catalog, taste)
+    if pointed:
+        out += _records(_neighbours(catalog, pointed, filters, pool, wanted), "references")
+    liked = [i for i in taste.liked if i not in pointed][-5:]
+    if liked:
+        out += _records(_neighbours(catalog, liked, filters, pool, wanted), "seeds")
+    if prior is not None:
+        out += _records([_hit(t, 0.0, wanted) for t in prior.ranked(catalog, filters, pool)], "prior")
+    return out
+
+
+def rank(catalog: Catalog, taste: Taste, found: list[dict[str, Any]], n: int, named: list[str],
+         without: frozenset[str] | set[str] = frozenset(), max_per_artist: int | None = MAX_PER_ARTIST) -> list[Hit]:
+    """Fuse the candidate lists by weighted reciprocal rank (signals in `without` left out), apply the taste and
+    the diversity rule."""
+    index = catalog.index()
+    fused: dict[str, float] = {}
+    first: dict[str, dict[str, Any]] = {}
+    for record in found:
+        signal = SIGNALS.get(record["source"])
+        if signal is None or signal.name in without:
+            continue
+        track = index.get(record["id"])
+        if track is None or not taste.admits(track):
+            continue
+        fused[record["id"]] = fused.get(record["id"], 0.0) + rrf_score(record["rank"], signal.weight)
+        if record["id"] not in first or record["source"] in ("references", "seeds"):  # "close to #2" is the reason
+            first[record["id"]] = record
+    disliked_artists = {t.artist_key for t in (index.get(i) for i in taste.disliked) if t}
+    scored = []
+    for track_id, score in fused.items():
+        track = index.get(track_id)
+        if track.artist_key in disliked_artists and track.artist_key not in named:
+            score *= DISLIKED_ARTIST
+        scored.append((score, track, _evidence(first[track_id]["evidence"])))
+    scored.sort(key=lambda s: (-s[0], s[1].id))
+    chosen = diversify(scored, n, max_per_artist, tuple(a for a in named if a not in taste.seed_artists))
+    best = rrf_score(0, SIGNALS["text"].weight + SIGNALS["artists"].weight)
+    return [Hit(track, min(1.0, score / best), first[track.id]["why"], evidence) for score, track, evidence in chosen]
+
+
+def _by_artists(catalog: Catalog, artists: list[str], query: str, filters: Filters, pool: int,
+                request: Request) -> list[Hit]:
+    """Tracks by these artists, interleaved so each gets early places; within one artist, closest to `query`."""
+    vector = catalog.embedder.encode_query(query).tolist()
+    near = catalog.near(vector, pool, replace(filters, artists=catalog.index().billed(set(artists))))
+    per: dict[str, list[tuple[Track, float]]] = {a: [] for a in artists}
+    for track, similarity in near:
+        billed = next((a for a in artists if a in track.artist_keys), track.artist_key)
+        per.setdefault(billed, []).append((track, similarity))
+    out: list[Hit] = []
+    for position in range(max((len(v) for v in per.values()), default=0)):
+        for artist in artists:
+            if position < len(per[artist]):
+                track, similarity = per[artist][position]
+                out.append(_hit(track, similarity, request))
+    return out
+
+
+def _neighbours(catalog: Catalog, seeds: list[str], filters: Filters, pool: int, request: Request) -> list[Hit]:
+    vectors = catalog.vectors(seeds)
+    if not vectors:
+        return []
+    centroid = np.mean(np.array(list(vectors.values())), axis=0)
+    centroid = (centroid / (np.linalg.norm(centroid) or 1.0)).tolist()
+    index = catalog.index()
+    near = [(t, s) for t, s in catalog.near(centroid, pool + len(seeds), filters) if t.id not in vectors]
+    own = catalog.vectors([t.id for t, _ in near]) if len(vectors) > 1 else {}
+    out = []
+    for track, similarity in near:
+        closest = seeds[0]
+        if own.get(track.id):
+            closest = max(vectors, key=lambda i: float(np.dot(vectors[i], own[track.id])))
+        hit = _hit(track, similarity, request)
+        if seed := index.get(closest):
+            hit = replace(hit, why=hit.why.rstrip(".") + f", close to {seed.label()}.")
+        out.append(hit)
+    return out
+
+
+def _hit(track: Track, similarity: float, request: Request) -> Hit:
+    era = (request.year_min, request.year_max) if request.year_min or request.year_max else None
+    evidence = Evidence(era_asked=era)
+    return Hit(track, similarity, why(track, evidence, request), evidence)
+
+
+def _records(hits: list[Hit], source: str) -> list[dict[str, Any]]:
+    return [{"id": h.track.id, "why": h.why, "source": source, "rank": rank, "evidence": asdict(h.evidence)}
+            for rank, h in enumerate(hits)]
+
+
+def _evidence(data: dict[str, Any]) -> Evidence:
+    return Evidence(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
