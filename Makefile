@@ -1,6 +1,7 @@
 # Encore: two commands set everything up on a fresh machine.
 #   make demo   create .venv, pull the model, ingest the demo catalog, chat, write a playlist and a review,
-#               and fine-tune a small adapter on the demo corpus (a few minutes on a laptop CPU)
+#               fine-tune a small adapter on the demo corpus (a few minutes on a laptop CPU), then serve the
+#               web app at http://127.0.0.1:7860/ (Ctrl-C stops it; `make demo UI=0` skips that step)
 #   make test   create .venv, run ruff and the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -46,6 +47,10 @@ demo: venv
 	$(ENCORE) finetune --lyrics data/demo/lyrics.jsonl --comments data/demo/comments.jsonl \
 		--out "$${ENCORE_HOME:-$$HOME/.encore}/adapters/demo" --max-steps 4
 	ENCORE_ADAPTER="$${ENCORE_HOME:-$$HOME/.encore}/adapters/demo" $(ENCORE) review miles-davis--so-what
+ifneq ($(UI),0)
+	@echo "Serving the web app: open http://127.0.0.1:7860/ (Ctrl-C stops it; make demo UI=0 skips this step)"
+	$(ENCORE) ui
+endif
 
 lint: venv
 	$(VENV)/bin/ruff check .

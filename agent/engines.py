@@ -28,6 +28,18 @@ ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 # one generation at a time per loaded model: concurrent UI sessions queue instead of corrupting each other
 _LOADED: dict[tuple[str, str | None], tuple[Any, Any, threading.Lock]] = {}
 _LOADING = threading.Lock()
+_STREAMER: list[Any] = []  # transformers' TextIteratorStreamer, imported once under _LOADING
+
+
+def _streamer_class() -> Any:
+    """transformers resolves its names lazily, and two threads resolving the same one at once can fail
+    ("cannot import name 'TextIteratorStreamer'"): import it once, under the loading lock."""
+    with _LOADING:
+        if not _STREAMER:
+            from transformers import TextIteratorStreamer
+
+            _STREAMER.append(TextIteratorStreamer)
+        return _STREAMER[0]
 
 
 def _load(model_path: str, adapter: str | None) -> tuple[Any, Any, threading.Lock]:
@@ -89,9 +101,9 @@ class LocalChatModel(BaseChatModel):
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         import torch
-        from transformers import TextIteratorStreamer
 
         model, tokenizer, lock = self._ensure()
+        TextIteratorStreamer = _streamer_class()  # noqa: N806 - a class
         chat = [{"role": ROLES.get(m.type, "user"), "content": m.content} for m in messages]
         inputs = tokenizer.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt",
                                                return_dict=True).to(model.device)

@@ -70,8 +70,8 @@ class Settings(BaseSettings):
                             "only)")
     vllm_python: str | None = Field(None, description="the Python that has vLLM, for `encore serve` (default: `vllm` "
                                                       "beside Encore on a GPU, else `.venv-vllm`)")
-    ui_auth: SecretStr | None = Field(None, description="`user:password` turns on sign-in for `encore ui` (each "
-                                                        "user's sessions are their own)")
+    ui_auth: SecretStr | None = Field(None, description="`user:password` (several: `ann:pw1,bob:pw2`) turns on "
+                                                        "sign-in for `encore ui`; each user's sessions are their own")
 
     @field_validator("home", "demo_catalog", "adapter", mode="after")
     @classmethod
@@ -81,9 +81,15 @@ class Settings(BaseSettings):
     @field_validator("ui_auth", mode="after")
     @classmethod
     def _user_password(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not re.fullmatch(r"[^:]+:.+", value.get_secret_value()):
-            raise ValueError("give it as user:password")
+        if value is not None and not re.fullmatch(r"[^:,]+:[^,]+(?:,[^:,]+:[^,]+)*", value.get_secret_value()):
+            raise ValueError("give it as user:password, or several as user:password,user2:password2")
         return value
+
+    def ui_users(self) -> list[tuple[str, str]]:
+        """The (user, password) pairs of `ui_auth`; none when sign-in is off."""
+        if self.ui_auth is None:
+            return []
+        return [tuple(pair.split(":", 1)) for pair in self.ui_auth.get_secret_value().split(",")]
 
     @field_validator("understand", "embedder_backend", mode="before")
     @classmethod

@@ -1,6 +1,9 @@
 """LLM engines: stop handling with a fake token stream (fast), and the real SmolLM2 in-process (integration)."""
 
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from langchain_core.language_models import FakeListChatModel
@@ -78,3 +81,32 @@ def test_a_lora_adapter_changes_what_the_in_process_model_says(smollm2, lora_ada
     adapted = LocalChatModel(model_path=str(smollm2), adapter=str(lora_adapter), max_new_tokens=20,
                              temperature=0).invoke(messages).content
     assert base.strip() and adapted.strip() and base != adapted
+
+
+@pytest.mark.integration
+def test_eight_threads_on_a_fresh_in_process_model_all_answer(smollm2):
+    """The first concurrent use in a fresh process: transformers resolves its names lazily, and threads racing
+    on that once failed with "cannot import name 'TextIteratorStreamer'"."""
+    script = f"""
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from langchain_core.messages import HumanMessage
+from agent.engines import LocalChatModel
+chat = LocalChatModel(model_path={str(smollm2)!r}, max_new_tokens=4, temperature=0)
+answers, errors = [], []
+def ask():
+    try:
+        answers.append(chat.invoke([HumanMessage("Name a song.")]).content)
+    except Exception as error:
+        errors.append(repr(error))
+threads = [threading.Thread(target=ask) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join(300)
+print(len(answers), errors)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "8 []", done.stdout + done.stderr[-2000:]

@@ -60,6 +60,7 @@ def config(
 for command in (find.setup, find.ingest, find.recommend, talk.chat, talk.playlist, talk.review, tune.finetune,
                 engine.serve, config):
     app.command()(command)
+app.command("ui")(talk.web)
 models_app.command("pull")(engine.models_pull)
 eval_app.command("cpcd")(evaluate.cpcd)
 app.add_typer(models_app, name="models")

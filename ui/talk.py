@@ -18,7 +18,7 @@ import typer
 
 from retrieval import CatalogError
 
-from .common import CollectionOpt, fail, open_catalog
+from .common import CollectionOpt, fail, open_catalog, settings_of
 
 
 def _agent(ctx: typer.Context, collection: str | None):
@@ -133,3 +133,19 @@ def review(
             typer.echo(json.dumps(result, ensure_ascii=False))
     finally:
         agent.close()
+
+
+def web(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="The port to listen on.", min=1, max=65535)] = 7860,
+    host: Annotated[str, typer.Option(help="The address to bind (loopback unless you say otherwise; 0.0.0.0 "
+                                           "serves the network).")] = "127.0.0.1",
+    collection: CollectionOpt = None,
+) -> None:
+    """The web app: streaming chat with track cards, a playlist studio and a review studio (Ctrl-C stops it)."""
+    from ui.web import serve
+
+    open_catalog(ctx, collection)  # one clear line now if the catalog is missing or empty
+    settings = settings_of(ctx)
+    typer.echo(f"Encore is at http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    serve(settings, host=host, port=port, collection=collection)

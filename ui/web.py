@@ -1,0 +1,617 @@
+"""`encore ui`: the web app (Gradio). Chat that streams, track cards with 👍/👎 and previews, a playlist studio and
+a review studio, all on `agent.Agent` (the same graph, sessions and verifier as `encore chat`); the app adds no
+recommendation logic of its own.
+
+    encore ui                         # http://127.0.0.1:7860 (loopback only unless --host is given)
+    encore ui --host 0.0.0.0 --port 8080 --collection freemusicc
+    ENCORE_UI_AUTH=me:secret encore ui
+
+Each browser tab has its own session; `?session=ID` in the URL resumes one after a reload or a restart. With auth
+on, a session belongs to its user. Catalog text (titles, descriptions, reviews) is data: it is escaped wherever
+it is rendered, never executed. The chat handler is also an API endpoint:
+
+    from gradio_client import Client
+    Client("http://127.0.0.1:7860").predict("rainy evening jazz", "", api_name="/chat")
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import queue
+import re
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlparse
+
+import gradio as gr
+
+from agent import Agent
+from agent.graph import new_session_id
+from retrieval import Catalog, Track
+from retrieval.errors import EncoreError
+from retrieval.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 2000  # longer messages are cut here, and the listener is told
+CONCURRENCY = 8  # chat turns served at once; the rest queue
+EXAMPLES = ["rainy evening jazz", "90s hip-hop for a road trip, nothing with a piano",
+            "something like Bon Iver but less sleepy", "music to study to, no vocals",
+            "upbeat songs from before 1980", "我今天很伤感，想听安静的歌"]
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+CSS = """
+.encore-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;}
+.encore-card .n {color: var(--body-text-color-subdued); font-size: 0.85em;}
+.encore-card .title {font-weight: 600; font-size: 1.05em;}
+.encore-card .meta, .encore-card .license {color: var(--body-text-color-subdued); font-size: 0.85em;}
+.encore-card .chip {display: inline-block; border-radius: 999px; padding: 1px 8px; margin: 2px 4px 2px 0;
+                    background: var(--background-fill-secondary); font-size: 0.8em;}
+.encore-card audio {width: 100%; margin-top: 6px;}
+"""
+
+
+class WebApp:
+    """The app's handlers; one `Agent` per collection, shared by every session (threads)."""
+
+    def __init__(self, settings: Settings | None = None, agent: Agent | None = None, n: int = 6):
+        self.settings = settings or Settings.load()
+        self.n = n
+        self._agents: dict[str, Agent] = {}
+        self._lock = threading.Lock()
+        if agent is not None:
+            self._agents[agent.catalog.name] = agent
+            self.default_collection = agent.catalog.name
+        else:
+            self.default_collection = self.settings.collection
+        self.exports = Path(tempfile.mkdtemp(prefix="encore-exports-"))
+
+    # --- plumbing ----------------------------------------------------------------------------------------------
+
+    def agent(self, collection: str | None = None) -> Agent:
+        name = collection or self.default_collection
+        with self._lock:
+            if name not in self._agents:
+                self._agents[name] = Agent(Catalog(name, settings=self.settings), settings=self.settings)
+            return self._agents[name]
+
+    @staticmethod
+    def thread(session: str, request: gr.Request | None) -> str:
+        """The checkpoint thread of a session: a signed-in user's sessions are theirs alone."""
+        user = getattr(request, "username", None) if request is not None else None
+        return f"{user}/{session}" if user else session
+
+    def close(self) -> None:
+        for agent in self._agents.values():
+            agent.close()
+
+    # --- chat --------------------------------------------------------------------------------------------------
+
+    def start(self, request: gr.Request) -> tuple[str, str, list, list]:
+        """A new tab: resume `?session=ID` when it names a conversation, else a fresh session."""
+        asked = (request.query_params.get("session") or "").strip() if request else ""
+        if SESSION_ID.match(asked):
+            agent = self.agent()
+            if agent.exists(self.thread(asked, request)):
+                history, picks = self._restore(agent, self.thread(asked, request))
+                return asked, asked, history, picks
+        session = new_session_id()
+        return session, session, [], []
+
+    def _restore(self, agent: Agent, thread: str) -> tuple[list, list]:
+        """The conversation so far, rebuilt from the checkpoint history (user turns and replies)."""
+        config = {"configurable": {"thread_id": thread}}
+        turns: dict[int, tuple[str, str]] = {}
+        for snapshot in agent.graph.get_state_history(config):
+            values = snapshot.values
+            if not snapshot.next and values.get("turns") and values["turns"] not in turns:
+                turns[values["turns"]] = (values.get("message", ""), values.get("reply", ""))
+        history: list = []
+        for number in sorted(turns):
+            message, reply = turns[number]
+            history += [{"role": "user", "content": _text(message)}, {"role": "assistant", "content": _text(reply)}]
+        state = agent.graph.get_state(config).values
+        return history, list(state.get("picks") or []) if (state.get("turn") or {}).get("shows_tracks") else []
+
+    def respond(self, message: str, history: list, session: str, collection: str, n: float,
+                request: gr.Request) -> Iterator[tuple[list, list, str, str]]:
+        """One turn, streamed: the steps, the grounded list at once, then the model's remark sentence by sentence.
+        Yields (chat history, picks for the cards, message box, notice)."""
+        history = list(history or [])
+        text = (message or "").strip()
+        if not text:
+            yield history, gr.skip(), "", "Type what you would like to hear, or pick an example below."
+            return
+        notice = ""
+        if len(text) > MAX_CHARS:
+            text, notice = text[:MAX_CHARS], f"Your message was long: only its first {MAX_CHARS} characters were read."
+        history.append({"role": "user", "content": _text(text)})
+        try:
+            agent = self.agent(collection)
+        except EncoreError as error:
+            history.append({"role": "assistant", "content": _text(f"\u26a0 {_plain_error(error)}")})
+            yield history, gr.skip(), "", _plain_error(error)
+            return
+        thread = self.thread(session or new_session_id(), request)  # a script on /chat_stream has no tab state
+        pieces: queue.Queue = queue.Queue()
+        outcome: dict[str, Any] = {}
+        started = time.monotonic()
+
+        def work() -> None:
+            try:
+                outcome["result"] = agent.say(text, thread, on_text=pieces.put, n=int(n) if n else None)
+            except Exception as error:  # shown in the chat; the app keeps serving
+                log.exception("chat turn failed")
+                outcome["error"] = error
+            finally:
+                pieces.put(None)
+
+        threading.Thread(target=work, daemon=True).start()
+        step = gr.ChatMessage(role="assistant", content="Reading your message and searching the catalog\u2026",
+                              metadata={"title": "Working", "status": "pending"})
+        yield [*history, step], gr.skip(), "", notice
+        streamed, picks_shown = "", False
+        while (piece := pieces.get()) is not None:
+            streamed += piece
+            picks = gr.skip()
+            if not picks_shown:  # the picks are ranked before any text: the cards come with the list
+                picks, picks_shown = self._picks(agent, thread), True
+            yield [*history, step, {"role": "assistant", "content": _text(streamed)}], picks, "", notice
+        if "error" in outcome:
+            failure = _plain_error(outcome["error"])
+            history.append({"role": "assistant", "content": _text(f"\u26a0 {failure}")})
+            yield history, gr.skip(), "", failure
+            return
+        result = outcome["result"]
+        steps = _steps(agent.trace(thread), time.monotonic() - started)
+        reply = result.reply or streamed
+        history += [*steps, {"role": "assistant", "content": _text(reply)}]
+        if result.extra.get("notice"):
+            notice = (notice + " " + result.extra["notice"]).strip()
+        yield history, result.tracks if result.tracks else gr.skip(), "", notice
+
+    def _picks(self, agent: Agent, thread: str) -> Any:
+        state = agent.graph.get_state({"configurable": {"thread_id": thread}}).values
+        turn = state.get("turn") or {}
+        return list(state.get("picks") or []) if turn.get("shows_tracks") else gr.skip()
+
+    def retry(self, history: list, session: str, collection: str, n: float,
+              request: gr.Request) -> Iterator[tuple[list, list, str, str]]:
+        """Undo the last turn and send its message again."""
+        last = _last_user_message(history)
+        if not last:
+            yield history, gr.skip(), "", "Nothing to retry yet."
+            return
+        agent = self.agent(collection)
+        agent.undo(self.thread(session, request))
+        yield from self.respond(last, _without_last_turn(history), session, collection, n, request)
+
+    def undo(self, history: list, session: str, collection: str, request: gr.Request) -> tuple[list, list, str]:
+        agent = self.agent(collection)
+        if not agent.undo(self.thread(session, request)):
+            return history, gr.skip(), "Nothing to undo."
+        thread = self.thread(session, request)
+        picks = self._picks(agent, thread) if agent.exists(thread) else []
+        return _without_last_turn(history), [] if picks is gr.skip() else picks, "The last turn was undone."
+
+    def new_conversation(self) -> tuple[str, str, list, list, str]:
+        session = new_session_id()
+        return session, session, [], [], "A new conversation."
+
+    def delete(self, session: str, collection: str, request: gr.Request) -> tuple[str, str, list, list, str]:
+        self.agent(collection).delete(self.thread(session, request))
+        session = new_session_id()
+        return session, session, [], [], "The conversation was deleted."
+
+    def rate(self, track_id: str, liked: bool, session: str, collection: str, request: gr.Request) -> str:
+        """👍/👎 on a card: into the session's memory at once, the same path as "👍 2" in chat."""
+        agent = self.agent(collection)
+        thread = self.thread(session, request)
+        if not agent.exists(thread):
+            return "Ask for something first: thumbs apply to the picks of this conversation."
+        agent.feedback(thread, liked=[track_id] if liked else [], disliked=[] if liked else [track_id])
+        track = agent.catalog.index().get(track_id)
+        name = track.title if track else track_id
+        return (f"\U0001F44D noted: more like \u201c{name}\u201d." if liked
+                else f"\U0001F44E noted: \u201c{name}\u201d will not come back.")
+
+    def _like(self, session: str, collection: str, track_id: str, request: gr.Request) -> str:
+        return self.rate(track_id, True, session, collection, request)
+
+    def _dislike(self, session: str, collection: str, track_id: str, request: gr.Request) -> str:
+        return self.rate(track_id, False, session, collection, request)
+
+    def api_chat(self, message: str, session: str | None, request: gr.Request) -> dict[str, Any]:
+        """The chat as an API: {"reply", "tracks", "session"} (a new session when none is given)."""
+        text = (message or "").strip()[:MAX_CHARS]
+        session = session if session and SESSION_ID.match(session) else new_session_id()
+        if not text:
+            return {"reply": "", "tracks": [], "session": session, "error": "empty message"}
+        try:
+            result = self.agent().say(text, self.thread(session, request))
+        except EncoreError as error:
+            return {"reply": "", "tracks": [], "session": session, "error": _plain_error(error)}
+        return {"reply": result.reply, "tracks": result.tracks, "session": session}
+
+    # --- playlist studio ---------------------------------------------------------------------------------------
+
+    def playlist_from_picks(self, picks: list) -> tuple[list, str, str]:
+        if not picks:
+            return [], "", "No picks yet: chat first, or build from a prompt."
+        return list(picks), _playlist_html(picks), f"{len(picks)} tracks from the chat."
+
+    def playlist_from_prompt(self, prompt: str, collection: str, n: float) -> tuple[list, str, str, str, str]:
+        text = (prompt or "").strip()[:MAX_CHARS]
+        if not text:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Describe the playlist first."
+        try:
+            made = self.agent(collection).playlist(text, n=int(n or 12))
+        except EncoreError as error:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), _plain_error(error)
+        tracks = made["tracks"]
+        return tracks, _playlist_html(tracks), made["title"], made["description"], (
+            f"{len(tracks)} tracks." if tracks else made["description"])
+
+    def describe(self, tracks: list, prompt: str, collection: str) -> tuple[str, str, str]:
+        """The model's title and description for the studio's tracks as they stand."""
+        if not tracks:
+            return gr.skip(), gr.skip(), "The playlist is empty."
+        agent = self.agent(collection)
+        try:
+            title, description = agent.describe(prompt or "a playlist", [t["id"] for t in tracks])
+        except EncoreError as error:
+            return gr.skip(), gr.skip(), _plain_error(error)
+        return title, description, "Title and description written."
+
+    @staticmethod
+    def move(tracks: list, position: float, step: int) -> tuple[list, str, str]:
+        index = int(position or 0) - 1
+        target = index + step
+        if not 0 <= index < len(tracks) or not 0 <= target < len(tracks):
+            return tracks, _playlist_html(tracks), "Pick a track number within the list."
+        tracks = list(tracks)
+        tracks[index], tracks[target] = tracks[target], tracks[index]
+        return tracks, _playlist_html(tracks), f"Moved #{index + 1} to #{target + 1}."
+
+    @staticmethod
+    def remove(tracks: list, position: float) -> tuple[list, str, str]:
+        index = int(position or 0) - 1
+        if not 0 <= index < len(tracks):
+            return tracks, _playlist_html(tracks), "Pick a track number within the list."
+        tracks = [t for i, t in enumerate(tracks) if i != index]
+        return tracks, _playlist_html(tracks), f"Removed #{index + 1}."
+
+    def export(self, tracks: list, title: str, description: str, collection: str) -> tuple[str | None, str | None,
+                                                                                          str]:
+        if not tracks:
+            return None, None, "The playlist is empty."
+        index = self.agent(collection).catalog.index()
+        full = [index.get(t["id"]) or Track.model_validate(t) for t in tracks]
+        stem = self.exports / uuid.uuid4().hex
+        stem.mkdir()
+        name = _file_name(title) or "encore-playlist"
+        m3u8_path, json_path = stem / f"{name}.m3u8", stem / f"{name}.json"
+        m3u8_path.write_text(to_m3u8(full, title), encoding="utf-8")
+        json_path.write_text(json.dumps({"title": title, "description": description, "tracks": [
+            t.model_dump(exclude_none=True, exclude={"lyrics"}) for t in full]}, ensure_ascii=False, indent=2),
+            encoding="utf-8")
+        return str(m3u8_path), str(json_path), f"Exported {len(full)} tracks."
+
+    # --- review studio -----------------------------------------------------------------------------------------
+
+    def find_tracks(self, query: str, collection: str) -> tuple[Any, str]:
+        text = (query or "").strip()[:200]
+        if not text:
+            return gr.update(choices=[], value=None), "Type a title, an artist or a mood."
+        hits = self.agent(collection).catalog.search(text, k=10, max_per_artist=None)
+        choices = [(f"{h.track.title} \u2014 {h.track.artist or 'unknown artist'}", h.track.id) for h in hits]
+        return gr.update(choices=choices, value=choices[0][1] if choices else None), (
+            f"{len(choices)} tracks found." if choices else "Nothing found.")
+
+    def review(self, track_id: str | None, collection: str) -> Iterator[tuple[str, str, str | None, str]]:
+        if not track_id:
+            yield "", "", None, "Find a track and pick it first."
+            return
+        agent = self.agent(collection)
+        try:
+            track = agent.catalog.get(track_id)
+        except EncoreError as error:
+            yield "", "", None, _plain_error(error)
+            return
+        yield "", _track_html(track), None, "Writing the review\u2026"
+        try:
+            text = agent.review(track_id)["review"]
+        except EncoreError as error:
+            yield "", _track_html(track), None, _plain_error(error)
+            return
+        folder = self.exports / uuid.uuid4().hex
+        folder.mkdir()
+        path = folder / f"review-{_file_name(track.title) or 'track'}.txt"
+        path.write_text(f"{track.title} \u2014 {track.artist or 'unknown artist'}\n\n{text}\n", encoding="utf-8")
+        yield text, _track_html(track), str(path), f"{len(text.split())} words."
+
+    # --- settings ----------------------------------------------------------------------------------------------
+
+    def facts(self) -> str:
+        s = self.settings
+        engine = f"vLLM server at `{s.llm_url}`" if s.llm_url else "in-process (transformers on this machine)"
+        model = s.llm_model or s.model or "SmolLM2-135M-Instruct (the default)"
+        return (f"**Engine:** {engine}  \n**Model:** {_md(str(model))}  \n"
+                f"**Adapter:** {_md(str(s.adapter)) if s.adapter else 'none'}  \n"
+                f"**Catalog store:** {'Chroma server ' + _md(s.chroma_url) if s.chroma_url else 'local Chroma'}")
+
+    def use_collection(self, name: str) -> tuple[str, str]:
+        name = (name or "").strip() or self.default_collection
+        try:
+            count = self.agent(name).catalog.count()
+        except EncoreError as error:
+            return gr.skip(), _plain_error(error)
+        if not count:
+            return gr.skip(), f"Collection '{name}' is empty: run `encore ingest FILE --collection {name}`."
+        return name, f"Using collection '{name}' ({count} tracks)."
+
+    # --- the page ----------------------------------------------------------------------------------------------
+
+    def build(self) -> gr.Blocks:
+        with gr.Blocks(title="Encore") as page:
+            session = gr.State("")
+            picks = gr.State([])
+            collection = gr.State(self.default_collection)
+            gr.Markdown("# Encore\nTell me your mood or what you are doing; I pick real songs from the catalog and "
+                        "say why.")
+            notice = gr.Markdown("", elem_id="notice")
+            with gr.Tab("Chat"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(label="Encore", height=540, elem_id="chat", buttons=["copy"])
+                        message = gr.Textbox(placeholder="rainy evening jazz, nothing too sad\u2026", lines=1,
+                                             show_label=False, elem_id="message", max_length=MAX_CHARS * 2)
+                        with gr.Row():
+                            send = gr.Button("Send", variant="primary", elem_id="send")
+                            retry = gr.Button("Retry", elem_id="retry")
+                            undo = gr.Button("Undo", elem_id="undo")
+                            new = gr.Button("New conversation", elem_id="new")
+                            delete = gr.Button("Delete conversation", variant="stop", elem_id="delete")
+                        gr.Examples(EXAMPLES, inputs=message, label="Try")
+                        session_box = gr.Textbox(label="Session (add ?session=ID to the address to resume)",
+                                                 interactive=False, elem_id="session")
+                    with gr.Column(scale=2, elem_id="cards"):
+                        gr.Markdown("### Picks")
+
+                        @gr.render(inputs=[picks, session, collection])
+                        def cards(shown: list, session_id: str, name: str) -> None:
+                            if not shown:
+                                gr.Markdown("No picks yet.")
+                            for number, pick in enumerate(shown, 1):
+                                with gr.Group():
+                                    gr.HTML(card_html(pick, number), elem_classes="card")
+                                    with gr.Row():
+                                        up = gr.Button("\U0001F44D More like this", size="sm",
+                                                       elem_id=f"like-{number}")
+                                        down = gr.Button("\U0001F44E Not for me", size="sm",
+                                                         elem_id=f"dislike-{number}")
+                                track = gr.State(pick["id"])
+                                up.click(self._like, [session, collection, track], notice, api_visibility="private")
+                                down.click(self._dislike, [session, collection, track], notice,
+                                           api_visibility="private")
+            with gr.Tab("Playlist studio"):
+                studio = gr.State([])
+                with gr.Row():
+                    prompt = gr.Textbox(label="Describe a playlist", placeholder="late-night coding, no vocals",
+                                        scale=4, elem_id="playlist-prompt")
+                    build = gr.Button("Build from prompt", variant="primary", elem_id="build")
+                    from_chat = gr.Button("Use the chat's picks", elem_id="from-chat")
+                title = gr.Textbox(label="Title", elem_id="playlist-title")
+                description = gr.Textbox(label="Description", lines=3, elem_id="playlist-description")
+                listing = gr.HTML("", elem_id="playlist")
+                with gr.Row():
+                    position = gr.Number(label="Track #", value=1, precision=0, minimum=1, elem_id="position")
+                    up_one = gr.Button("Move up")
+                    down_one = gr.Button("Move down")
+                    drop = gr.Button("Remove")
+                    write = gr.Button("Write title and description", elem_id="describe")
+                    export = gr.Button("Export", elem_id="export")
+                with gr.Row():
+                    m3u8_file = gr.File(label="M3U8", elem_id="m3u8")
+                    json_file = gr.File(label="JSON", elem_id="json")
+            with gr.Tab("Review studio"):
+                with gr.Row():
+                    query = gr.Textbox(label="Find a track", placeholder="a title, an artist or a mood", scale=4,
+                                       elem_id="review-query")
+                    find = gr.Button("Search", elem_id="review-search")
+                found = gr.Dropdown(label="Track", choices=[], elem_id="review-track")
+                write_review = gr.Button("Write the review", variant="primary", elem_id="review-write")
+                facts_html = gr.HTML("")
+                review_text = gr.Textbox(label="Review", lines=10, buttons=["copy"], elem_id="review-text")
+                review_file = gr.File(label="Download")
+            with gr.Tab("Settings"):
+                collection_box = gr.Textbox(label="Catalog collection", value=self.default_collection)
+                n_picks = gr.Slider(3, 20, value=self.n, step=1, label="Picks per answer", elem_id="n-picks")
+                use = gr.Button("Use this collection")
+                gr.Markdown(self.facts())
+            api_message = gr.Textbox(visible=False)
+            api_session = gr.Textbox(visible=False)
+            api_out = gr.JSON(visible=False)
+            api_button = gr.Button(visible=False)
+
+            turn = dict(fn=self.respond, inputs=[message, chatbot, session, collection, n_picks],
+                        outputs=[chatbot, picks, message, notice], concurrency_limit=CONCURRENCY,
+                        concurrency_id="chat")
+            send.click(**turn, api_name="chat_stream")  # streamed: (history, picks, "", notice) as it comes
+            message.submit(**turn, api_visibility="private")
+            retry.click(self.retry, [chatbot, session, collection, n_picks], [chatbot, picks, message, notice],
+                        concurrency_limit=CONCURRENCY, concurrency_id="chat", api_visibility="private")
+            undo.click(self.undo, [chatbot, session, collection], [chatbot, picks, notice],
+                       api_visibility="private")
+            new.click(self.new_conversation, None, [session, session_box, chatbot, picks, notice],
+                      api_visibility="private")
+            delete.click(self.delete, [session, collection], [session, session_box, chatbot, picks, notice],
+                         api_visibility="private")
+            from_chat.click(self.playlist_from_picks, picks, [studio, listing, notice], api_visibility="private")
+            build.click(self.playlist_from_prompt, [prompt, collection, n_picks],
+                        [studio, listing, title, description, notice], concurrency_limit=CONCURRENCY,
+                        concurrency_id="chat", api_visibility="private")
+            write.click(self.describe, [studio, prompt, collection], [title, description, notice],
+                        concurrency_id="chat", api_visibility="private")
+            up_one.click(lambda t, p: self.move(t, p, -1), [studio, position], [studio, listing, notice],
+                         api_visibility="private")
+            down_one.click(lambda t, p: self.move(t, p, 1), [studio, position], [studio, listing, notice],
+                           api_visibility="private")
+            drop.click(self.remove, [studio, position], [studio, listing, notice], api_visibility="private")
+            export.click(self.export, [studio, title, description, collection], [m3u8_file, json_file, notice],
+                         api_visibility="private")
+            find.click(self.find_tracks, [query, collection], [found, notice], api_visibility="private")
+            query.submit(self.find_tracks, [query, collection], [found, notice], api_visibility="private")
+            write_review.click(self.review, [found, collection], [review_text, facts_html, review_file, notice],
+                               concurrency_id="chat", api_visibility="private")
+            use.click(self.use_collection, collection_box, [collection, notice], api_visibility="private")
+            api_button.click(self.api_chat, [api_message, api_session], api_out, api_name="chat",
+                             concurrency_limit=CONCURRENCY, concurrency_id="chat")
+            page.load(self.start, None, [session, session_box, chatbot, picks], api_visibility="private")
+        return page
+
+
+    def launch(self, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> tuple[gr.Blocks, str]:
+        """Serve the page; `block=False` returns at once (tests, benchmarks). Sign-in when `ui_auth` is set."""
+        page = self.build()
+        page.queue(default_concurrency_limit=CONCURRENCY)
+        auth = self.settings.ui_users() or None
+        _, url, _ = page.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=not block,
+                                allowed_paths=[str(self.exports)], css=CSS, quiet=True, footer_links=["api"])
+        return page, url
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, collection: str | None = None,
+          block: bool = True) -> tuple[gr.Blocks, str]:
+    """`encore ui`: the app over the configured (or given) collection."""
+    app = WebApp(settings.model_copy(update={"collection": collection}) if collection else settings)
+    app.agent()  # fail now, with one clear line, if the catalog cannot be opened
+    return app.launch(host, port, block)
+
+
+# --- rendering ---------------------------------------------------------------------------------------------------
+
+def card_html(pick: dict[str, Any], number: int) -> str:
+    """A track card: every catalog field escaped; the audio player only for http(s) links."""
+    e = _escape
+    meta = " \u00b7 ".join(e(str(x)) for x in (pick.get("year"), pick.get("genre")) if x)
+    chips = "".join(f'<span class="chip">{e(m)}</span>' for m in (pick.get("moods") or [])[:5])
+    audio = ""
+    url = pick.get("audio_url") or ""
+    if urlparse(url).scheme in ("http", "https"):
+        audio = f'<audio controls preload="metadata" src="{e(url)}"></audio>'
+    credit = " \u00b7 ".join(e(str(x)) for x in (pick.get("license"), pick.get("source")) if x)
+    return (f'<div class="encore-card" data-track-id="{e(pick["id"])}"><div class="n">#{number}</div>'
+            f'<div class="title">{e(pick.get("title", ""))}</div>'
+            f'<div class="artist">{e(pick.get("artist") or "unknown artist")}</div>'
+            f'<div class="meta">{meta}</div><div class="chips">{chips}</div>'
+            f'<p class="why">{e(pick.get("why", ""))}</p>{audio}'
+            + (f'<div class="license">{credit}</div>' if credit else "") + "</div>")
+
+
+def _playlist_html(tracks: list[dict[str, Any]]) -> str:
+    if not tracks:
+        return "<p>The playlist is empty.</p>"
+    rows = "".join(f"<li>{_escape(t.get('title', ''))} \u2014 {_escape(t.get('artist') or 'unknown artist')}"
+                   + (f" ({_escape(str(t['year']))})" if t.get("year") else "") + "</li>" for t in tracks)
+    return f'<ol class="encore-playlist">{rows}</ol>'
+
+
+def _track_html(track: Track) -> str:
+    return card_html({**track.model_dump(exclude_none=True), "why": track.description or ""}, 1).replace(
+        '<div class="n">#1</div>', "")
+
+
+def to_m3u8(tracks: list[Track], title: str = "") -> str:
+    """An extended M3U playlist: #EXTINF with the duration (-1 when unknown) and "artist - title"; the audio URL
+    where known, else an encore: URI naming the track. No text can start a line or add one."""
+    lines = ["#EXTM3U"]
+    if title.strip():
+        lines.append(f"#PLAYLIST:{_m3u_text(title)}")
+    for track in tracks:
+        seconds = int(round(track.duration_s)) if track.duration_s else -1
+        name = _m3u_text(f"{track.artist} - {track.title}" if track.artist else track.title)
+        lines.append(f"#EXTINF:{seconds},{name}")
+        url = track.audio_url or ""
+        lines.append(_m3u_text(url) if urlparse(url).scheme in ("http", "https") else f"encore:track:{quote(track.id)}")
+    return "\n".join(lines) + "\n"
+
+
+def _m3u_text(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip().lstrip("#").strip()
+
+
+def _file_name(title: str) -> str:
+    return re.sub(r"[^\w-]+", "-", (title or "").casefold()).strip("-")[:60]
+
+
+def _escape(text: Any) -> str:
+    return html.escape(str(text or ""), quote=True)
+
+
+def _text(text: str) -> str:
+    """Chat text shown as text: markup in catalog fields or in a message is escaped, not rendered."""
+    return html.escape(text or "", quote=False)
+
+
+def _md(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|])", r"\\\1", text or "")
+
+
+def _plain_error(error: BaseException) -> str:
+    message = str(error) or type(error).__name__
+    if not isinstance(error, EncoreError):
+        message = f"Something went wrong ({type(error).__name__}: {message})"
+    return message.splitlines()[0][:300]
+
+
+def _steps(trace: dict[str, Any], seconds: float) -> list[gr.ChatMessage]:
+    """The turn's steps, collapsible: what was understood, what the search found, what the ranking kept."""
+    if not trace:
+        return []
+    understood = ", ".join(trace.get("notes") or []) or "no constraints beyond the words"
+    steps = [gr.ChatMessage(role="assistant", content=_text(f"Intent: {trace.get('intent')}. Understood: "
+                                                           f"{understood}."),
+                            metadata={"title": "Understood", "status": "done", "duration": round(seconds, 2)})]
+    if trace.get("shows_tracks"):
+        found = ", ".join(f"{count} from {source}" for source, count in trace.get("candidates", {}).items())
+        steps.append(gr.ChatMessage(role="assistant", content=_text(f"Candidates: {found or 'none'}."),
+                                    metadata={"title": "Catalog search", "status": "done"}))
+        steps.append(gr.ChatMessage(role="assistant", content=_text(
+            f"{trace.get('picks', 0)} picks after fusion, filters and at most two per artist; every pick is a "
+            "catalog track and the remark was checked sentence by sentence."),
+            metadata={"title": "Ranking and verification", "status": "done"}))
+    return steps
+
+
+def _last_user_message(history: list) -> str:
+    for message in reversed(history or []):
+        if _role(message) == "user":
+            return html.unescape(_content(message))
+    return ""
+
+
+def _without_last_turn(history: list) -> list:
+    history = list(history or [])
+    while history and _role(history[-1]) != "user":
+        history.pop()
+    if history:
+        history.pop()
+    return history
+
+
+def _role(message: Any) -> str:
+    return message.get("role", "") if isinstance(message, dict) else getattr(message, "role", "")
+
+
+def _content(message: Any) -> str:
+    content = message.get("content") if isinstance(message, dict) else getattr(message, "content", "")
+    if isinstance(content, list):  # Gradio 6 sends blocks: [{"type": "text", "text": ...}]
+        return " ".join(b.get("text", "") for b in content if isinstance(b, dict))
+    return str(content or "")
