@@ -224,10 +224,10 @@ class Agent:
         hits = [Hit(t, 1.0, "") for t in tracks]
         return writing.playlist(self.chat(), request, hits, Verifier(tracks, self.catalog.artist_matcher()))
 
-    def review(self, track_id: str) -> dict[str, Any]:
+    def review(self, track_id: str, on_text: Callable[[str], None] | None = None) -> dict[str, Any]:
         """{"track", "review"}: a review of one catalog track; CatalogError when there is no such track."""
         track = self.catalog.get(track_id)
-        return {"track": track.model_dump(exclude_none=True), "review": self.intents.review(track)}
+        return {"track": track.model_dump(exclude_none=True), "review": self.intents.review(track, on_text=on_text)}
 
     def feedback(self, session: str, liked: list[str] = (), disliked: list[str] = ()) -> Taste:
         """Thumbs on a card, at once and without a turn: the same memory "👍 2" in chat writes."""
@@ -277,7 +277,8 @@ class Agent:
             found[record["source"]] = found.get(record["source"], 0) + 1
         return {"intent": turn.get("intent"), "notes": turn.get("notes", []), "named": turn.get("named", []),
                 "search": turn.get("search", ""), "candidates": found, "picks": len(state.get("picks") or []),
-                "shows_tracks": turn.get("shows_tracks", False)}
+                "shows_tracks": turn.get("shows_tracks", False),
+                "dropped": (state.get("extra") or {}).get("dropped", 0)}
 
     def taste(self, session: str) -> Taste:
         state = self.graph.get_state({"configurable": {"thread_id": session}}).values

@@ -76,14 +76,16 @@ class Intents:
             _emit(on_text, ("\n\n" if not said else " ") + sentence)
             said.append(sentence)
 
+        dropped: list[str] = []
         try:
             comment = writing.remark(self.chat(), state["turn"]["text"], hits, state["turn"]["notes"], prose,
-                                     streamed)
+                                     streamed, dropped)
         except Exception as error:  # the model is down or failed: the grounded picks stand on their own
             log.warning("no remark from the model: %s", error)
             notice = f"The language model is unavailable ({_first_line(error)}); the picks come from the catalog alone."
             return {"reply": f"{header}\n\n{listing}", "extra": {"notice": notice}}
-        return {"reply": f"{header}\n\n{listing}" + (f"\n\n{comment}" if comment else "")}
+        return {"reply": f"{header}\n\n{listing}" + (f"\n\n{comment}" if comment else ""),
+                "extra": {"dropped": len(dropped)} if dropped else {}}
 
     def _playlist(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
         taste: Taste = state["taste"]
@@ -118,12 +120,13 @@ class Intents:
         return {"reply": text, "extra": {"review": text, "track": track.model_dump(exclude_none=True),
                                          "related": [t.id for t in related]}}
 
-    def review(self, track: Track, related: list[Track] | None = None) -> str:
-        """A review of `track`; it may compare it with its nearest catalog neighbours (and name only those)."""
+    def review(self, track: Track, related: list[Track] | None = None, on_text: OnText = None) -> str:
+        """A review of `track`; it may compare it with its nearest catalog neighbours (and name only those).
+        `on_text` previews the model's checked sentences as they are written."""
         related = self._related(track) if related is None else related
         verifier = Verifier([track, *related], self.catalog.artist_matcher())
         comments = comments_for(track.id, self.catalog.settings.comments_path)
-        return writing.review(self.chat(), track, comments, verifier, related)
+        return writing.review(self.chat(), track, comments, verifier, related, on_text)
 
     def _related(self, track: Track) -> list[Track]:
         vector = self.catalog.vectors([track.id]).get(track.id)

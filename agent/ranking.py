@@ -53,6 +53,7 @@ SIGNALS: dict[str, Signal] = {s.name: s for s in (
                          "not this request, so it only breaks ties"),
 )}
 DISLIKED_ARTIST = 0.6  # a disliked track's artist is ranked down, not banned: one song is not the whole artist
+OFF_VALENCE = 0.6  # "happier"/"sadder" are soft: a track outside the target ranks lower, never drops out
 MAX_PER_ARTIST = 2  # the diversity rule: at most two per artist, unless the listener named that artist
 POOL = 60  # candidates per signal, at least; more when more picks are asked for
 
@@ -131,6 +132,9 @@ def rank(catalog: Catalog, taste: Taste, found: list[dict[str, Any]], n: int, na
         track = index.get(track_id)
         if track.artist_key in disliked_artists and track.artist_key not in named:
             score *= DISLIKED_ARTIST
+        if taste.valence_target and track.valence is not None and not (
+                taste.valence_target[0] <= track.valence <= taste.valence_target[1]):
+            score *= OFF_VALENCE
         scored.append((score, track, _evidence(first[track_id]["evidence"])))
     scored.sort(key=lambda s: (-s[0], s[1].id))
     chosen = diversify(scored, n, max_per_artist, tuple(a for a in named if a not in taste.seed_artists))

@@ -28,6 +28,7 @@ class Taste(BaseModel):
     year_max: int | None = None
     energy_min: float | None = None
     energy_max: float | None = None
+    valence_target: tuple[float, float] | None = None  # soft: "happier", "sadder" against the list on screen
     shown: list[str] = Field(default_factory=list)  # the last list, in order (for "#2")
     history: list[str] = Field(default_factory=list)  # everything shown this session
     notes: list[str] = Field(default_factory=list)  # what the last turn understood, for explanations
@@ -106,6 +107,9 @@ class Taste(BaseModel):
             if move.field == "year":
                 self._shift_era(move.direction, catalog)
                 notes.append("older" if move.direction < 0 else "newer")
+            elif move.field == "valence":
+                self._shift_valence(move.direction, catalog)
+                notes.append("happier" if move.direction > 0 else "sadder")
         if turn.energy_shift:
             anchor = seed_ids(catalog, self) if turn.new_topic else self.shown
             self._shift_energy(turn.energy_shift, catalog, anchor)
@@ -134,6 +138,7 @@ class Taste(BaseModel):
         self.seeds, self.seed_artists = [], []
         self.year_min, self.year_max = turn.year_min, turn.year_max
         self.energy_min = self.energy_max = None
+        self.valence_target = None
         self.vocals, self.languages = None, []
 
     def _bans(self, stated: Constraints) -> list[str]:
@@ -174,6 +179,14 @@ class Taste(BaseModel):
             self.year_min, self.year_max = None, middle - 1
         else:
             self.year_min, self.year_max = middle + 1, None
+
+    def _shift_valence(self, direction: int, catalog: Catalog) -> None:
+        """"Happier"/"sadder": a soft target just past the mean valence of the list on screen. Soft, since a
+        catalog's valence is an estimate: tracks outside it rank lower, none is ruled out."""
+        values = [t.valence for t in (catalog.index().get(i) for i in self.shown) if t and t.valence is not None]
+        anchor = float(np.mean(values)) if values else 0.5
+        self.valence_target = ((min(0.95, anchor + 0.15), 1.0) if direction > 0
+                               else (0.0, max(0.05, anchor - 0.15)))
 
     def _shift_energy(self, shift: float, catalog: Catalog, anchor_ids: list[str]) -> None:
         """"Faster"/"calmer": a floor or ceiling just past the mean energy of the list on screen (or the seeds)."""

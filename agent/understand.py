@@ -1,7 +1,9 @@
-"""Understanding one chat turn without the LLM: what the person wants (intent), what they refer to ("#2", "the
-second one"), and how they refine the picks ("faster", "only before 2000", "no more ballads", "I don't like
-Coldplay", thumbs up/down). Mood, genre, era and artists come from `retrieval.read_request`; titles come from the
-catalog. Rules and the packaged lexicon always work, whatever the model.
+"""Understanding one chat turn without the LLM: what the person wants (intent) and how the turn relates to the
+list on screen. Every constraint (genres, styles, artists, moods, eras, vocals, counts, references such as "#2",
+moves such as "faster" or "happier", refusals with their scope) comes from the one parser, `retrieval.parse`,
+through `read_request`; this module adds what only a conversation has: thumbs up/down by position, titles named
+from the catalog, "more like that", resets, greetings, and style words outside the parser's vocabulary ("no more
+remixes"). Rules and the packaged lexicon always work, whatever the model.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ MAX_CHARS = 2000  # longer messages are read from their start; the embedder sees
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
             "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8,
             "9th": 9, "10th": 10}
-COUNT_WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-               "twelve": 12, "fifteen": 15, "twenty": 20}
 EMOJI_WORDS = {"😢": "sad", "😭": "sad", "💔": "heartbroken", "😊": "happy", "😀": "happy", "😄": "happy",
                "🥳": "party", "🎉": "party", "🔥": "energetic", "💪": "workout", "🏃": "running", "😴": "sleep",
                "🌧": "rainy", "☔": "rainy", "❤": "romantic", "😍": "romantic", "🌙": "late night", "☀": "sunny",
@@ -107,19 +107,20 @@ def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatc
     plain = _emoji_words(raw)
     lowered = plain.casefold()
     turn.request = read_request(plain, artists)
-    turn.refs = _refs(lowered, shown)
-    turn.liked, turn.disliked = _feedback(raw, lowered, shown)
     stated = turn.request.constraints
-    turn.exclude_artists = tuple(dict.fromkeys([*_excluded_artists(plain, lowered, artists),
-                                                *stated.excluded("artist")]))
+    turn.refs = tuple(dict.fromkeys(shown if p == -1 else p for p in stated.refs
+                                    if p == -1 and shown or 1 <= p <= max(shown, 1) or not shown and p > 0))
+    turn.liked, turn.disliked = _feedback(raw, lowered, shown)
+    turn.exclude_artists = tuple(dict.fromkeys(stated.excluded("artist")))
     turn.like_artists = tuple(a for a in stated.similar_artists if a not in turn.exclude_artists)
     if turn.exclude_artists:
         turn.request = _without_artists(turn.request, turn.exclude_artists)
     turn.seed_titles = titles.find(plain) if titles else ()
     turn.block_words = _blocked(lowered)
-    turn.energy_shift = 0.2 * (_any(lowered, FASTER) - _any(lowered, SLOWER))
+    energy = [m.direction for m in stated.moves if m.field == "energy"]
+    turn.energy_shift = 0.2 * energy[-1] if energy else 0.0
     turn.year_min, turn.year_max = turn.request.year_min, turn.request.year_max
-    turn.n = _count(lowered)
+    turn.n = max(3, min(stated.count, 25)) if stated.count else None
     if m := POINTING.search(lowered):
         turn.pointing = "all" if m.group(2) or m.group(3) == "这些" else "one"
     turn.refusing = bool(stated.excluded_eras or stated.vocals or stated.moves
@@ -200,20 +201,6 @@ def _emoji_words(text: str) -> str:
     return f"{text} {' '.join(dict.fromkeys(extra))}" if extra else text
 
 
-def _refs(lowered: str, shown: int) -> tuple[int, ...]:
-    found: list[int] = []
-    for m in re.finditer(r"(?:#|\bno\.?\s*|\bnumber\s+|\btrack\s+|\bsong\s+|\bpick\s+)(\d{1,2})\b", lowered):
-        found.append(int(m.group(1)))
-    for word, n in ORDINALS.items():
-        if re.search(rf"\b(?:the\s+)?{word}\b(?:\s+(?:one|song|track|pick))?", lowered):
-            found.append(n)
-    if re.search(r"\b(?:the\s+)?last\s+(?:one|song|track|pick)\b", lowered) and shown:
-        found.append(shown)
-    if m := re.search(r"第\s*([一二三四五六七八九十\d])\s*[首个]", lowered):
-        found.append("一二三四五六七八九十".find(m.group(1)) + 1 if not m.group(1).isdigit() else int(m.group(1)))
-    return tuple(n for n in dict.fromkeys(found) if 1 <= n <= max(shown, 1) or not shown)
-
-
 def _feedback(raw: str, lowered: str, shown: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Thumbs up/down: "👍 2", "+2", "-3", "👎 #3", "I love the second one", "hate #4", "not #5"."""
     liked: list[int] = []
@@ -239,15 +226,6 @@ def _position(word: str) -> int:
     return int(word) if word.isdigit() else ORDINALS.get(word, 0)
 
 
-def _excluded_artists(text: str, lowered: str, artists: ArtistMatcher | None) -> tuple[str, ...]:
-    if not artists:
-        return ()
-    found: list[str] = []
-    for m in re.finditer(EXCLUSION, text, flags=re.I):
-        found += [a for a in artists.find(m.group(1)) if a not in found]
-    return tuple(found)
-
-
 def _without_artists(request: Request, excluded: tuple[str, ...]) -> Request:
     from dataclasses import replace
 
@@ -266,14 +244,3 @@ def _blocked(lowered: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _any(lowered: str, phrases: tuple[str, ...]) -> int:
-    return int(any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", lowered) for p in phrases))
-
-
-def _count(lowered: str) -> int | None:
-    m = re.search(r"\b(\d{1,2}|" + "|".join(COUNT_WORDS) + r")\s+(?:more\s+)?(?:songs|tracks|picks|tunes|ones)\b",
-                  lowered)
-    if not m:
-        return None
-    n = int(m.group(1)) if m.group(1).isdigit() else COUNT_WORDS[m.group(1)]
-    return max(3, min(n, 25))

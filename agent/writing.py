@@ -51,9 +51,9 @@ def stream_verified(chat: BaseChatModel, messages: list, verifier: Verifier, on_
 
 
 def remark(chat: BaseChatModel | None, message: str, hits: list[Hit], notes: list[str], verifier: Verifier,
-           on_text: OnText | None = None) -> str:
+           on_text: OnText | None = None, dropped: list[str] | None = None) -> str:
     """The model's one or two sentences on the picks as a whole (streamed after the list; may be empty; none
-    without a model)."""
+    without a model). The sentences the verifier or the topic check removed go to `dropped`."""
     if chat is None:
         return ""
     user = prompt("chat_user.txt").format(message=_clip(message, 300),
@@ -62,6 +62,8 @@ def remark(chat: BaseChatModel | None, message: str, hits: list[Hit], notes: lis
     about = fact_words(hits)
     stream = stream_verified(chat, [SystemMessage(prompt("chat_system.txt")), HumanMessage(user)], verifier,
                              on_text, max_tokens=40, keep=lambda s: good_sentence(s) and on_topic(s, about))
+    if dropped is not None:
+        dropped += stream.dropped
     return " ".join(stream.kept[:2])
 
 
@@ -144,10 +146,11 @@ def grounded_playlist(hits: list[Hit]) -> list[str]:
 
 
 def review(chat: BaseChatModel | None, track: Track, comments: list[str], verifier: Verifier,
-           related: list[Track] = ()) -> str:
+           related: list[Track] = (), on_text: OnText | None = None) -> str:
     """A 120-250-word review from the track's facts (and comments/lyrics when known), verified. When the model
     stops short it is asked to go on once; grounded sentences from the facts and the catalog's nearest tracks
-    complete it if it is still short. Without a model, the grounded sentences alone."""
+    complete it if it is still short. Without a model, the grounded sentences alone. `on_text` sees the model's
+    sentences that pass the checks as they are written (a preview: the review returned is the final text)."""
     if chat is None:
         return _fit_words(grounded_review(track, related), REVIEW_WORDS[1])
     context = ""
@@ -157,13 +160,13 @@ def review(chat: BaseChatModel | None, track: Track, comments: list[str], verifi
         context += f"Lyrics (opening): {_clip(track.lyrics, 300)}\n"
     messages = [SystemMessage(prompt("review_system.txt")), HumanMessage(
         prompt("review_user.txt").format(facts=facts(track), context=context, title=track.title))]
-    answer = _tidy(str(chat.invoke(messages, max_tokens=360).content))
     about = fact_words([Hit(track, 1.0, "")]) | {w[:5] for c in comments[:3] for w in re.findall(r"[^\W\d_]{4,}",
                                                                                                c.casefold())}
+    answer = _write(chat, messages, 360, verifier, on_text, lambda x: good_sentence(x) and on_topic(x, about))
     written = _review_sentences(answer, verifier)
     if _words([x for x in written if on_topic(x, about)]) < REVIEW_WORDS[0]:
         messages += [AIMessage(answer), HumanMessage(prompt("review_more.txt").format(title=track.title))]
-        more = _tidy(str(chat.invoke(messages, max_tokens=200).content))
+        more = _write(chat, messages, 200, verifier, on_text, lambda x: good_sentence(x) and on_topic(x, about))
         written = _unique(written + _review_sentences(more, verifier))
     # what speaks of the track's facts first; then grounded sentences; the model's other sentences only if the
     # review would otherwise be too short
@@ -175,6 +178,26 @@ def review(chat: BaseChatModel | None, track: Track, comments: list[str], verifi
             break
         sentences.append(extra)
     return _fit_words(sentences, REVIEW_WORDS[1])
+
+
+def _write(chat: BaseChatModel, messages: list, max_tokens: int, verifier: Verifier, on_text: OnText | None,
+           keep: Callable[[str], bool]) -> str:
+    """The model's whole answer, tidied; with `on_text`, streamed, and each sentence that passes shown at once."""
+    if on_text is None:
+        return _tidy(str(chat.invoke(messages, max_tokens=max_tokens).content))
+    stream = SentenceStream(verifier, keep=lambda x: keep(_tidy(x).strip()))
+    raw: list[str] = []
+    try:
+        for chunk in chat.stream(messages, max_tokens=max_tokens):
+            raw.append(str(chunk.content))
+            for sentence in stream.feed(str(chunk.content)):
+                on_text(_tidy(sentence).strip())
+    except ValueError as error:  # LangChain's "No generation chunks": the model ended at once
+        if "no generation chunks" not in str(error).casefold():
+            raise
+    for sentence in stream.close():
+        on_text(_tidy(sentence).strip())
+    return _tidy("".join(raw))
 
 
 def _review_sentences(text: str, verifier: Verifier) -> list[str]:

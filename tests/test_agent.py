@@ -57,6 +57,19 @@ def test_refinements_change_the_picks_as_asked(agent, demo_catalog):
     assert all(t.year < 2000 for t in no_ballads)
 
 
+def test_happier_and_sadder_move_the_mood_of_the_list(agent, demo_catalog):
+    def valence(tracks):
+        known = [t.valence for t in tracks if t.valence is not None]
+        return sum(known) / len(known)
+
+    sad = tracks_of(agent.say("sad songs for a rainy night", "v"), demo_catalog)
+    happier = tracks_of(agent.say("a bit happier", "v"), demo_catalog)
+    assert happier and valence(happier) > valence(sad) + 0.1
+    assert agent.taste("v").valence_target[0] > valence(sad)
+    sadder = tracks_of(agent.say("now sadder again", "v"), demo_catalog)
+    assert sadder and valence(sadder) < valence(happier)
+
+
 def test_an_artist_ruled_out_stays_out(agent, demo_catalog):
     first = tracks_of(agent.say("ambient electronic like Boards of Canada", "s"), demo_catalog)
     assert any(t.artist == "Boards of Canada" for t in first)

@@ -63,8 +63,9 @@ def browser():
     if executable is None:
         pytest.skip("Debian's chromium is not installed (`.ci/run` installs it: apt-get install chromium)")
     with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=["--no-sandbox", "--autoplay-policy="
-                                                                        "no-user-gesture-required"])
+        # as root it needs --no-sandbox; the others keep it from calling out on a closed network
+        launched = p.chromium.launch(executable_path=executable, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         yield launched
         launched.close()
 
@@ -139,6 +140,31 @@ def test_the_api_answers_and_eight_at_once_match_alone(web):
     again = client.predict("only before 1990", alone["session"], api_name="/chat")
     assert again["session"] == alone["session"] and all(t["year"] < 1990 for t in again["tracks"])
     assert client.predict("   ", "", api_name="/chat")["error"] == "empty message"
+
+
+def test_a_script_chats_likes_exports_and_reviews_through_gradio_client(web, demo_catalog):
+    import m3u8
+    from gradio_client import Client
+
+    _, url = web
+    client = Client(url, verbose=False)
+    first = client.predict("relaxing instrumental music", "", api_name="/chat")
+    session, liked, disliked = first["session"], first["tracks"][0]["id"], first["tracks"][1]["id"]
+    assert client.predict(session, liked, "like", api_name="/feedback")["liked"] == [liked]
+    assert client.predict(session, disliked, "dislike", api_name="/feedback")["disliked"] == [disliked]
+    more = client.predict("more like that", session, api_name="/chat")["tracks"]
+    index = demo_catalog.index()
+    seed = index.get(liked)
+    share = [t for t in more if (x := index.get(t["id"])).artist_key == seed.artist_key or x.genre == seed.genre
+             or set(x.tags) & set(seed.tags)]
+    assert len(share) >= 3 and disliked not in {t["id"] for t in more}
+    made, m3u8_file = client.predict("late-night coding, no vocals", 8, api_name="/playlist")
+    assert made["title"] and len(made["tracks"]) == 8
+    playlist = m3u8.loads(Path(m3u8_file).read_text(encoding="utf-8"))
+    assert [s.title for s in playlist.segments] == [f"{t['artist']} - {t['title']}" for t in made["tracks"]]
+    review = client.predict(liked, api_name="/review")
+    assert review["track"]["id"] == liked and len(review["review"].split()) >= 100
+    assert "error" in client.predict("no-such-track", api_name="/review")
 
 
 def test_chat_cards_feedback_undo_playlist_and_review_in_a_browser(web, browser, demo_catalog):

@@ -239,6 +239,28 @@ class WebApp:
             return {"reply": "", "tracks": [], "session": session, "error": _plain_error(error)}
         return {"reply": result.reply, "tracks": result.tracks, "session": session}
 
+    def api_feedback(self, session: str, track_id: str, verdict: str, request: gr.Request) -> dict[str, Any]:
+        """A card's thumb as an API: verdict "like" or "dislike"; returns the session's likes and dislikes."""
+        if verdict not in ("like", "dislike") or not session:
+            return {"error": "give a session, a track id and 'like' or 'dislike'"}
+        notice = self.rate(track_id, verdict == "like", session, "", request)
+        taste = self.agent().taste(self.thread(session, request))
+        return {"notice": notice, "liked": taste.liked, "disliked": taste.disliked}
+
+    def api_playlist(self, prompt: str, n: float) -> tuple[dict[str, Any], str | None]:
+        """A playlist from a prompt as an API: its JSON and the M3U8 file."""
+        tracks, _, title, description, notice = self.playlist_from_prompt(prompt, "", n)
+        if not isinstance(tracks, list) or not tracks:
+            return {"error": notice, "tracks": []}, None
+        m3u8_path, _, _ = self.export(tracks, title, description, "")
+        return {"title": title, "description": description, "tracks": tracks}, m3u8_path
+
+    def api_review(self, track_id: str) -> dict[str, Any]:
+        try:
+            return self.agent().review((track_id or "").strip())
+        except EncoreError as error:
+            return {"error": _plain_error(error)}
+
     # --- playlist studio ---------------------------------------------------------------------------------------
 
     def playlist_from_picks(self, picks: list) -> tuple[list, str, str]:
@@ -324,12 +346,29 @@ class WebApp:
         except EncoreError as error:
             yield "", "", None, _plain_error(error)
             return
-        yield "", _track_html(track), None, "Writing the review\u2026"
-        try:
-            text = agent.review(track_id)["review"]
-        except EncoreError as error:
-            yield "", _track_html(track), None, _plain_error(error)
+        card = _track_html(track)
+        yield "", card, None, "Writing the review\u2026"
+        pieces: queue.Queue = queue.Queue()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["text"] = agent.review(track_id, on_text=pieces.put)["review"]
+            except Exception as error:  # shown in the studio; the app keeps serving
+                log.exception("review failed")
+                outcome["error"] = error
+            finally:
+                pieces.put(None)
+
+        threading.Thread(target=work, daemon=True).start()
+        preview: list[str] = []
+        while (sentence := pieces.get()) is not None:  # the model's checked sentences as they come
+            preview.append(sentence)
+            yield " ".join(preview), card, None, "Writing the review\u2026"
+        if "error" in outcome:
+            yield " ".join(preview), card, None, _plain_error(outcome["error"])
             return
+        text = outcome["text"]
         folder = self.exports / uuid.uuid4().hex
         folder.mkdir()
         path = folder / f"review-{_file_name(track.title) or 'track'}.txt"
@@ -469,10 +508,20 @@ class WebApp:
             find.click(self.find_tracks, [query, collection], [found, notice], api_visibility="private")
             query.submit(self.find_tracks, [query, collection], [found, notice], api_visibility="private")
             write_review.click(self.review, [found, collection], [review_text, facts_html, review_file, notice],
-                               concurrency_id="chat", api_visibility="private")
+                               concurrency_id="chat", api_name="review_studio", api_visibility="private")
             use.click(self.use_collection, collection_box, [collection, notice], api_visibility="private")
             api_button.click(self.api_chat, [api_message, api_session], api_out, api_name="chat",
                              concurrency_limit=CONCURRENCY, concurrency_id="chat")
+            api_track, api_verdict, api_n = gr.Textbox(visible=False), gr.Textbox(visible=False), gr.Number(
+                visible=False)
+            api_file = gr.File(visible=False)
+            # API-only endpoints, each on a hidden trigger of its own
+            gr.Button(visible=False).click(self.api_feedback, [api_session, api_track, api_verdict], api_out,
+                                           api_name="feedback")
+            gr.Button(visible=False).click(self.api_playlist, [api_message, api_n], [api_out, api_file],
+                                           api_name="playlist", concurrency_limit=CONCURRENCY, concurrency_id="chat")
+            gr.Button(visible=False).click(self.api_review, api_track, api_out, api_name="review",
+                                           concurrency_limit=CONCURRENCY, concurrency_id="chat")
             page.load(self.start, None, [session, session_box, chatbot, picks], api_visibility="private")
         return page
 
@@ -583,10 +632,12 @@ def _steps(trace: dict[str, Any], seconds: float) -> list[gr.ChatMessage]:
         found = ", ".join(f"{count} from {source}" for source, count in trace.get("candidates", {}).items())
         steps.append(gr.ChatMessage(role="assistant", content=_text(f"Candidates: {found or 'none'}."),
                                     metadata={"title": "Catalog search", "status": "done"}))
+        dropped = trace.get("dropped", 0)
+        verdict = (f"the verifier removed {dropped} sentence{'s' if dropped != 1 else ''} of the model's remark "
+                   "(a name outside the picks, or off topic)" if dropped else "every sentence of the remark passed")
         steps.append(gr.ChatMessage(role="assistant", content=_text(
-            f"{trace.get('picks', 0)} picks after fusion, filters and at most two per artist; every pick is a "
-            "catalog track and the remark was checked sentence by sentence."),
-            metadata={"title": "Ranking and verification", "status": "done"}))
+            f"{trace.get('picks', 0)} picks after fusion, the hard filters and at most two per artist; every pick "
+            f"is a catalog track; {verdict}."), metadata={"title": "Ranking and verification", "status": "done"}))
     return steps
 
 
