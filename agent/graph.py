@@ -126,8 +126,10 @@ class Agent:
                          len(taste.shown))
         taste.apply(turn, self.catalog)
         details = _turn_dict(turn, taste)
-        if feedback.get("n"):
+        if feedback.get("n"):  # asked for exactly this many (the CPCD eval's 100)
             details["n"] = int(feedback["n"])
+        elif feedback.get("default_n") and not turn.n and details["intent"] != "playlist":
+            details["n"] = int(feedback["default_n"])  # the listener's setting, unless the message says a count
         if details["search"] and details["search"] == turn.text:  # a new request: the model may add to the rules
             rules_only = self.settings.understand == "rules" or not self.prose
             hints = read_hints(self.chat(), turn.text, rules_only=rules_only)
@@ -176,12 +178,14 @@ class Agent:
     # --- running a turn --------------------------------------------------------------------------------------
 
     def say(self, message: str, session: str | None = None, on_text: Callable[[str], None] | None = None,
-            liked: list[str] = (), disliked: list[str] = (), n: int | None = None) -> Result:
+            liked: list[str] = (), disliked: list[str] = (), n: int | None = None,
+            default_n: int | None = None) -> Result:
         """One turn. `liked`/`disliked` are catalog track ids the listener marked since the last turn (thumbs on
-        cards); `n` how many picks to show (otherwise the message's own count, or the default)."""
+        cards); `n` how many picks to show whatever the message says; `default_n` how many when the message
+        does not say (a setting of the listener's; otherwise 6, or 12 for a playlist)."""
         session = session or new_session_id()
         self._local.on_text = on_text
-        feedback = {"liked": list(liked), "disliked": list(disliked), "n": n}
+        feedback = {"liked": list(liked), "disliked": list(disliked), "n": n, "default_n": default_n}
         try:
             state = self.graph.invoke({"message": message, "feedback": feedback},
                                       {"configurable": {"thread_id": session}})

@@ -157,6 +157,8 @@ def test_feedback_by_track_id_steers_the_next_turn(demo_catalog, tmp_path):
         ids = {t["id"] for t in result.tracks}
         assert result.tracks and liked not in ids and disliked not in ids
         assert len(agent.say("a few more", "ids", n=3).tracks) == 3
+        assert len(agent.say("4 more songs", "ids", default_n=8).tracks) == 4  # the message's count wins
+        assert len(agent.say("more", "ids", default_n=8).tracks) == 8
     finally:
         agent.close()
 

@@ -145,7 +145,7 @@ class WebApp:
 
         def work() -> None:
             try:
-                outcome["result"] = agent.say(text, thread, on_text=pieces.put, n=int(n) if n else None)
+                outcome["result"] = agent.say(text, thread, on_text=pieces.put, default_n=int(n) if n else None)
             except Exception as error:  # shown in the chat; the app keeps serving
                 log.exception("chat turn failed")
                 outcome["error"] = error
