@@ -161,7 +161,8 @@ class Agent:
         wanted = max(0, turn["n"] - len(kept)) if kept else turn["n"]
         hits = rank(self.catalog, taste, state["candidates"], wanted, turn["named"]) if wanted else []
         picks = kept + [_hit_dict(h) for h in hits]
-        taste.shown = [p["id"] for p in picks]
+        if picks:  # when nothing fits, the last list stays on screen ("why #2?" still means it)
+            taste.shown = [p["id"] for p in picks]
         taste.history += [i for i in taste.shown if i not in taste.history]
         return {"picks": picks, "taste": taste}
 

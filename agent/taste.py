@@ -102,7 +102,7 @@ class Taste(BaseModel):
                 if high is None and self.year_max and (low is None or self.year_max >= low):
                     high = self.year_max
             self.year_min, self.year_max = low, high
-            notes.append(_era_note(turn.year_min, turn.year_max))
+            notes.append(_era_note(low, high))  # the era now in force ("1995-1999"), not only the words
         for move in stated.moves:
             if move.field == "year":
                 self._shift_era(move.direction, catalog)

@@ -106,6 +106,9 @@ def main() -> None:
         print(f"| {name} | {m['cards_p50_s']:.2f} s ({m['cards_p50_s'] / base['cards_p50_s']:.2f}x) | "
               f"{m['first_sentence_p50_s']:.2f} s ({m['first_sentence_p50_s'] / base['first_sentence_p50_s']:.2f}x) |")
     print(f"\npeak memory: 1 session {one:.0f} MB, then 8 sessions at once {eight:.0f} MB ({eight / one:.2f}x)")
+    print("\nper request (cards s, first sentence s): direct | gradio_client")
+    for text, a, b in zip(REQUESTS, *rows.values(), strict=True):
+        print(f"  {text[:40]:<40} {a[0]:.2f}, {a[1] or float('nan'):.2f} | {b[0]:.2f}, {b[1] or float('nan'):.2f}")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "web.json").write_text(json.dumps({"latency": table, "peak_mb": {"1": one, "8": eight}}, indent=2))
 

@@ -57,6 +57,17 @@ def test_refinements_change_the_picks_as_asked(agent, demo_catalog):
     assert all(t.year < 2000 for t in no_ballads)
 
 
+def test_when_nothing_fits_the_last_list_stays_on_screen(agent, demo_catalog):
+    first = agent.say("90s hip-hop for a road trip", "e")
+    narrowed = agent.say("from 1995 on", "e")
+    assert "(1995-1999)" in narrowed.reply and "after 1994" not in narrowed.reply  # the era in force
+    empty = agent.say("only songs from 1850", "e")
+    assert not empty.tracks
+    why = agent.say("why #1?", "e")
+    shown = narrowed.tracks or first.tracks
+    assert demo_catalog.get(shown[0]["id"]).title in why.reply
+
+
 def test_happier_and_sadder_move_the_mood_of_the_list(agent, demo_catalog):
     def valence(tracks):
         known = [t.valence for t in tracks if t.valence is not None]
