@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -139,25 +139,14 @@ class WebApp:
             yield history, gr.skip(), "", _plain_error(error)
             return
         thread = self.thread(session or new_session_id(), request)  # a script on /chat_stream has no tab state
-        pieces: queue.Queue = queue.Queue()
-        outcome: dict[str, Any] = {}
         started = time.monotonic()
-
-        def work() -> None:
-            try:
-                outcome["result"] = agent.say(text, thread, on_text=pieces.put, default_n=int(n) if n else None)
-            except Exception as error:  # shown in the chat; the app keeps serving
-                log.exception("chat turn failed")
-                outcome["error"] = error
-            finally:
-                pieces.put(None)
-
-        threading.Thread(target=work, daemon=True).start()
+        texts, outcome = _in_background(
+            lambda on_text: agent.say(text, thread, on_text=on_text, default_n=int(n) if n else None))
         step = gr.ChatMessage(role="assistant", content="Reading your message and searching the catalog\u2026",
                               metadata={"title": "Working", "status": "pending"})
         yield [*history, step], gr.skip(), "", notice
         streamed, picks_shown = "", False
-        while (piece := pieces.get()) is not None:
+        for piece in texts:
             streamed += piece
             picks = gr.skip()
             if not picks_shown:  # the picks are ranked before any text: the cards come with the list
@@ -348,27 +337,15 @@ class WebApp:
             return
         card = _track_html(track)
         yield "", card, None, "Writing the review\u2026"
-        pieces: queue.Queue = queue.Queue()
-        outcome: dict[str, Any] = {}
-
-        def work() -> None:
-            try:
-                outcome["text"] = agent.review(track_id, on_text=pieces.put)["review"]
-            except Exception as error:  # shown in the studio; the app keeps serving
-                log.exception("review failed")
-                outcome["error"] = error
-            finally:
-                pieces.put(None)
-
-        threading.Thread(target=work, daemon=True).start()
+        texts, outcome = _in_background(lambda on_text: agent.review(track_id, on_text=on_text)["review"])
         preview: list[str] = []
-        while (sentence := pieces.get()) is not None:  # the model's checked sentences as they come
+        for sentence in texts:  # the model's checked sentences as they come
             preview.append(sentence)
             yield " ".join(preview), card, None, "Writing the review\u2026"
         if "error" in outcome:
             yield " ".join(preview), card, None, _plain_error(outcome["error"])
             return
-        text = outcome["text"]
+        text = outcome["result"]
         folder = self.exports / uuid.uuid4().hex
         folder.mkdir()
         path = folder / f"review-{_file_name(track.title) or 'track'}.txt"
@@ -545,6 +522,30 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, collect
 
 
 # --- rendering ---------------------------------------------------------------------------------------------------
+
+def _in_background(call: Callable[[Callable[[str], None]], Any]) -> tuple[Iterator[str], dict[str, Any]]:
+    """Run `call(on_text)` in a thread and iterate the texts it emits as they come; once they end, `outcome`
+    holds "result" or "error" (logged, and shown by the caller: the app keeps serving)."""
+    pieces: queue.Queue = queue.Queue()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = call(pieces.put)
+        except Exception as error:
+            log.exception("a background step failed")
+            outcome["error"] = error
+        finally:
+            pieces.put(None)
+
+    threading.Thread(target=work, daemon=True).start()
+
+    def texts() -> Iterator[str]:
+        while (piece := pieces.get()) is not None:
+            yield piece
+
+    return texts(), outcome
+
 
 def card_html(pick: dict[str, Any], number: int) -> str:
     """A track card: every catalog field escaped; the audio player only for http(s) links."""
