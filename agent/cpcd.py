@@ -116,11 +116,11 @@ def run(catalog: Catalog, dialogs: list[Dialog], out: Path, clusters: dict[str, 
     systems = {name: means[name] for name in predictions if not name.startswith("without")}
     order = [f"without {name}" for name in SIGNALS] + ["without the diversity rule"]
     removed = {name: means[name] for name in order if name in predictions}
-    intervals = {name: _interval(values[name]["hit@10"]) for name in systems}
+    intervals = {name: bootstrap_interval(values[name]["hit@10"]) for name in systems}
     others = [name for name in systems if name != "encore"]
     if others:
         best = max(others, key=lambda name: means[name]["hit@10"])
-        intervals["encore / " + best] = _interval(values["encore"]["hit@10"], values[best]["hit@10"])
+        intervals["encore / " + best] = bootstrap_interval(values["encore"]["hit@10"], values[best]["hit@10"])
     return Report(systems, removed, intervals)
 
 
@@ -174,7 +174,7 @@ def _means(values: dict[str, list[float]]) -> dict[str, float]:
         "dialogs": len(values.get("hit@10", []))}
 
 
-def _interval(values: list[float], against: list[float] | None = None) -> tuple[float, float]:
+def bootstrap_interval(values: list[float], against: list[float] | None = None) -> tuple[float, float]:
     """Percentile bootstrap 95% interval of the mean (or of the ratio of means, paired by dialog)."""
     data = np.asarray(values, dtype=float)
     rng = np.random.default_rng(0)

@@ -149,8 +149,13 @@ class Agent:
         request = self.catalog.read(turn["search"]) if turn["search"] else None
         if request is not None and turn.get("hints"):
             request = merge(request, Hints(**turn["hints"]), self.catalog.artist_matcher())
+        prior = self._prior()
         return {"candidates": candidates(self.catalog, taste, request, turn["n"], turn["named"], fresh=not self.repeats,
-                                         prior=self.prior)}
+                                         prior=prior, habitual=turn.get("habitual", False))}
+
+    def _prior(self) -> Prior | None:
+        """This turn's listener profile (`say(prior=...)`), else the agent's."""
+        return getattr(self._local, "prior", None) or self.prior
 
     def _rank(self, state: ChatState) -> dict[str, Any]:
         taste = state["taste"].model_copy(deep=True)
@@ -159,7 +164,9 @@ class Agent:
         if turn["intent"] == "feedback":  # thumbs up/down edit the list on screen: disliked ones are replaced
             kept = [p for p in state.get("picks", []) if p["id"] in taste.shown and p["id"] not in taste.disliked]
         wanted = max(0, turn["n"] - len(kept)) if kept else turn["n"]
-        hits = rank(self.catalog, taste, state["candidates"], wanted, turn["named"]) if wanted else []
+        prior = self._prior()
+        hits = rank(self.catalog, taste, state["candidates"], wanted, turn["named"],
+                    avoided=prior.avoided if prior else frozenset()) if wanted else []
         picks = kept + [_hit_dict(h) for h in hits]
         if picks:  # when nothing fits, the last list stays on screen ("why #2?" still means it)
             taste.shown = [p["id"] for p in picks]
@@ -180,34 +187,42 @@ class Agent:
 
     def say(self, message: str, session: str | None = None, on_text: Callable[[str], None] | None = None,
             liked: list[str] = (), disliked: list[str] = (), n: int | None = None,
-            default_n: int | None = None) -> Result:
+            default_n: int | None = None, prior: Prior | None = None) -> Result:
         """One turn. `liked`/`disliked` are catalog track ids the listener marked since the last turn (thumbs on
         cards); `n` how many picks to show whatever the message says; `default_n` how many when the message
-        does not say (a setting of the listener's; otherwise 6, or 12 for a playlist)."""
+        does not say (a setting of the listener's; otherwise 6, or 12 for a playlist); `prior` this listener's
+        profile (`agent.Listener`), which is never stored in the session."""
         session = session or new_session_id()
         self._local.on_text = on_text
+        self._local.prior = prior
         feedback = {"liked": list(liked), "disliked": list(disliked), "n": n, "default_n": default_n}
         try:
             state = self.graph.invoke({"message": message, "feedback": feedback},
                                       {"configurable": {"thread_id": session}})
         finally:
             self._local.on_text = None
+            self._local.prior = None
         return Result(state.get("reply", ""), state.get("picks", []) if state["turn"]["shows_tracks"] else [],
                       session, state["turn"]["intent"], state.get("extra") or {})
 
-    def playlist(self, text: str, n: int = 12, describe: bool = True) -> dict[str, Any]:
-        """A one-off playlist (no session): {"title", "description", "tracks"}; `describe=False` skips the model."""
-        from . import writing
-        from .verify import Verifier
-
+    def picks(self, text: str, n: int = 10, prior: Prior | None = None) -> tuple[Turn, list[Hit]]:
+        """One request, no session: how it reads and its ranked picks (`encore recommend --user`, playlists)."""
         index = self.catalog.index()
         turn = read_turn(text, self.catalog.artist_matcher(), self._title_matcher(index))
         taste = Taste()
         taste.apply(turn, self.catalog)
         request = self.catalog.read(turn.request.text) if turn.request and turn.has_content else None
         named = list(turn.request.artists if turn.request else ()) + list(turn.like_artists)
-        hits = rank(self.catalog, taste, candidates(self.catalog, taste, request, n, named, prior=self.prior), n,
-                    named)
+        prior = prior or self.prior
+        found = candidates(self.catalog, taste, request, n, named, prior=prior, habitual=turn.habitual)
+        return turn, rank(self.catalog, taste, found, n, named, avoided=prior.avoided if prior else frozenset())
+
+    def playlist(self, text: str, n: int = 12, describe: bool = True, prior: Prior | None = None) -> dict[str, Any]:
+        """A one-off playlist (no session): {"title", "description", "tracks"}; `describe=False` skips the model."""
+        from . import writing
+        from .verify import Verifier
+
+        turn, hits = self.picks(text, n, prior)
         if not hits:
             return {"title": "", "description": "Nothing in the catalog fits that request.", "tracks": []}
         if not describe:
@@ -322,7 +337,7 @@ def _turn_dict(turn: Turn, taste: Taste) -> dict[str, Any]:
     return {"intent": intent, "n": turn.n or default_n, "refs": list(turn.refs), "notes": list(taste.notes),
             "search": search, "has_content": turn.has_content, "text": turn.text,
             "named": list(turn.request.artists if turn.request else ()) + list(turn.like_artists),
-            "seed_titles": list(turn.seed_titles),
+            "seed_titles": list(turn.seed_titles), "habitual": turn.habitual,
             "shows_tracks": intent in ("recommend", "refine", "feedback", "playlist")}
 
 

@@ -11,7 +11,9 @@ signal, so no signal can bring back what the listener ruled out.
     hits = rank(catalog, taste, found, 10, named=["adele"], without={"seeds"})   # an ablation
 
 A listener-profile prior (listening history) plugs in as `prior`: any object with `ranked(catalog, filters, k)`
-returning tracks best first; it is one more signal, weighted like the others.
+returning tracks best first and `reason(track)` saying why in the listener's terms; it is one more signal, weighted
+like the others, and the picks it lifted say so ("you often play Nick Drake"). Tracks the listener mostly skips
+(`prior.avoided`) rank lower, as a disliked artist's do.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ SIGNALS: dict[str, Signal] = {s.name: s for s in (
     Signal("liked_artists", 1.2, "more by the artists of liked tracks: the strongest taste evidence a session has"),
     Signal("prior", 0.5, "the listener profile (listening history), when one is plugged in: it knows the person, "
                          "not this request, so it only breaks ties"),
+    Signal("habit", 2.0, "the listener profile when the request points at it (\"something like what I usually "
+                         "play\"): then the history is what they ask for, as specific as a named artist"),
 )}
 DISLIKED_ARTIST = 0.6  # a disliked track's artist is ranked down, not banned: one song is not the whole artist
 OFF_VALENCE = 0.6  # "happier"/"sadder" are soft: a track outside the target ranks lower, never drops out
@@ -61,16 +65,22 @@ POOL = 60  # candidates per signal, at least; more when more picks are asked for
 class Prior(Protocol):
     """A listener-profile prior: tracks this person is likely to want, best first, within `filters`."""
 
+    avoided: frozenset[str]
+
     def ranked(self, catalog: Catalog, filters: Filters, k: int) -> list[Track]: ...
+
+    def reason(self, track: Track) -> str | None: ...
 
 
 def candidates(catalog: Catalog, taste: Taste, request: Request | None, n: int = 6, named: list[str] | None = None,
-               fresh: bool = True, prior: Prior | None = None) -> list[dict[str, Any]]:
+               fresh: bool = True, prior: Prior | None = None, habitual: bool = False) -> list[dict[str, Any]]:
     """Every signal's ranked candidates, as plain records (they travel in the graph's checkpoint).
 
     Liked tracks never come again (the listener has them already); `fresh` also leaves out every track shown
-    this session (a refinement should bring new music)."""
-    if request is None and not (taste.seeds or taste.seed_artists or taste.liked):
+    this session (a refinement should bring new music). `habitual`: the request points at the listener's own
+    listening ("like what I usually play"), so the profile is what they ask for."""
+    habitual = habitual and prior is not None
+    if request is None and not (taste.seeds or taste.seed_artists or taste.liked or habitual):
         request = catalog.read(taste.topic or "popular songs")
     wanted = request or Request(text="")
     index = catalog.index()
@@ -105,17 +115,23 @@ def candidates(catalog: Catalog, taste: Taste, request: Request | None, n: int =
     if liked:
         out += _records(_neighbours(catalog, liked, filters, pool, wanted), "seeds")
     if prior is not None:
-        out += _records([_hit(t, 0.0, wanted) for t in prior.ranked(catalog, filters, pool)], "prior")
+        lifted = prior.ranked(catalog, filters, pool)
+        records = _records([_hit(t, 0.0, wanted) for t in lifted], "habit" if habitual else "prior")
+        for record, track in zip(records, lifted, strict=True):
+            record["note"] = prior.reason(track)
+        out += records
     return out
 
 
 def rank(catalog: Catalog, taste: Taste, found: list[dict[str, Any]], n: int, named: list[str],
-         without: frozenset[str] | set[str] = frozenset(), max_per_artist: int | None = MAX_PER_ARTIST) -> list[Hit]:
+         without: frozenset[str] | set[str] = frozenset(), max_per_artist: int | None = MAX_PER_ARTIST,
+         avoided: frozenset[str] = frozenset()) -> list[Hit]:
     """Fuse the candidate lists by weighted reciprocal rank (signals in `without` left out), apply the taste and
-    the diversity rule."""
+    the diversity rule. `avoided`: tracks the listener's history mostly skips."""
     index = catalog.index()
     fused: dict[str, float] = {}
     first: dict[str, dict[str, Any]] = {}
+    notes: dict[str, str] = {}  # what the listener profile says of the tracks it lifted
     for record in found:
         signal = SIGNALS.get(record["source"])
         if signal is None or signal.name in without:
@@ -124,13 +140,15 @@ def rank(catalog: Catalog, taste: Taste, found: list[dict[str, Any]], n: int, na
         if track is None or not taste.admits(track):
             continue
         fused[record["id"]] = fused.get(record["id"], 0.0) + rrf_score(record["rank"], signal.weight)
+        if record.get("note"):
+            notes.setdefault(record["id"], record["note"])
         if record["id"] not in first or record["source"] in ("references", "seeds"):  # "close to #2" is the reason
             first[record["id"]] = record
     disliked_artists = {t.artist_key for t in (index.get(i) for i in taste.disliked) if t}
     scored = []
     for track_id, score in fused.items():
         track = index.get(track_id)
-        if track.artist_key in disliked_artists and track.artist_key not in named:
+        if track.artist_key in disliked_artists and track.artist_key not in named or track_id in avoided:
             score *= DISLIKED_ARTIST
         if taste.valence_target and track.valence is not None and not (
                 taste.valence_target[0] <= track.valence <= taste.valence_target[1]):
@@ -139,7 +157,12 @@ def rank(catalog: Catalog, taste: Taste, found: list[dict[str, Any]], n: int, na
     scored.sort(key=lambda s: (-s[0], s[1].id))
     chosen = diversify(scored, n, max_per_artist, tuple(a for a in named if a not in taste.seed_artists))
     best = rrf_score(0, SIGNALS["text"].weight + SIGNALS["artists"].weight)
-    return [Hit(track, min(1.0, score / best), first[track.id]["why"], evidence) for score, track, evidence in chosen]
+    return [Hit(track, min(1.0, score / best), _noted(first[track.id]["why"], notes.get(track.id)), evidence)
+            for score, track, evidence in chosen]
+
+
+def _noted(why: str, note: str | None) -> str:
+    return f"{why.rstrip('.')}; {note}." if note else why
 
 
 def _by_artists(catalog: Catalog, artists: list[str], query: str, filters: Filters, pool: int,

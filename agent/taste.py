@@ -90,6 +90,9 @@ class Taste(BaseModel):
             self.seeds = pointed
             notes.append("more like " + ("the one you liked" if turn.pointing == "one" and set(pointed) <= set(
                 self.liked) else "these"))
+        if turn.habitual and not refs and not turn.pointing and self.liked:  # "like what I play": what they liked
+            self.seeds = self.liked[-5:]
+            notes.append("more like the ones you liked")
         if turn.seed_titles:
             self.seeds = list(turn.seed_titles)
         if turn.like_artists:

@@ -44,6 +44,21 @@ RESET = re.compile(r"^\s*(?:let's\s+|please\s+)?(?:start (?:over|again|fresh|fro
 POINTING = re.compile(r"\b(?:more\s+(?:songs?\s+|tracks?\s+|stuff\s+)?like|similar\s+to|along the lines of|"
                       r"in the same vein as)\s+(?:(that|this|it|that one|this one)|(these|those|them|these ones|"
                       r"those ones))\b|更多(?:类似|像)?(这首|这些)")
+# the listener's own listening, as what they ask for: "something like what I usually play", "my usual", "based on
+# my history"; not when set against it ("not my usual", "different from what I play")
+HABIT = re.compile(
+    r"(?<!not )(?<!unlike )(?<!different from )(?<!other than )(?<!outside )(?<!instead of )"
+    r"\b(?:(?:more\s+)?(?:(?:music|songs?|stuff|tracks?|things?)\s+)?(?:like|similar to|close to|in line with)\s+"
+    r"(?:what|the (?:stuff|music|songs?|things?))\s+i(?:'ve| have)?\s+(?:usually |normally |often |always |really |"
+    r"mostly |tend to |been )*(?:play(?:ed|ing)?|listen(?:ed|ing)? to|like|love|enjoy|dig|stream(?:ed)?)|"
+    r"(?:music|songs?|stuff|tracks?) i (?:usually |normally |often |always |really |mostly |tend to )*(?:play|"
+    r"listen to|like|love|enjoy|dig|stream)|"
+    r"(?:based on|from|matching|that fits?|that suits?|for) my (?:listening(?: history)?|history|taste|plays|"
+    r"scrobbles|profile|usual(?: stuff)?)|"
+    r"my (?:usual(?: stuff| music| kind of music)?|kind of music|type of music|regular stuff|go-to (?:music|stuff)|"
+    r"taste in music|taste)|"
+    r"the usual|something (?:i'd|i would|i will|i'll) (?:like|love|enjoy)|what i(?:'ve| have) been (?:playing|"
+    r"listening to))\b", re.I)
 HELP = re.compile(r"^\s*(help|\?|what can you do|how does this work)\s*\??\s*$", re.I)
 
 
@@ -70,6 +85,7 @@ class Turn:
     new_topic: bool = False  # enough of its own to replace the current request
     refusing: bool = False  # states an exclusion, vocals or a move ("keep metal out of it", "no singing", "older")
     pointing: str | None = None  # "more like that" (one: the track just liked) / "more like these" (all)
+    habitual: bool = False  # points at the listener's own listening ("like what I usually play")
 
 
 class TitleMatcher:
@@ -105,6 +121,9 @@ def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatc
         turn.intent = "empty"
         return turn
     plain = _emoji_words(raw)
+    if HABIT.search(plain):  # the history is what they ask for: its words are not words to search for
+        turn.habitual = True
+        plain = " ".join(HABIT.sub(" ", plain).split()) or "more"
     lowered = plain.casefold()
     turn.request = read_request(plain, artists)
     stated = turn.request.constraints

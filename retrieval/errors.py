@@ -22,3 +22,7 @@ class EmbedderError(EncoreError):
 
 class ConfigError(EncoreError):
     """A setting (environment variable or config.toml) has a value Encore cannot use."""
+
+
+class HistoryError(EncoreError):
+    """A listening-history export Encore cannot read: a missing or corrupt file, an unknown or unexpected format."""

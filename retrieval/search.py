@@ -208,8 +208,10 @@ def why(track: Track, evidence: Evidence, request: Request) -> str:
         details.append(f"fitting \u2018{_join(evidence.mood_words[:3])}\u2019")
     if details:
         sentence += ", " + ", ".join(details)
-    elif track.description:
+    elif track.description and request.text.strip():
         sentence += f" whose description is closest to your request: {_snippet(track.description)}"
+    elif track.description:  # found for the listener, not for words (their history, their likes)
+        sentence += f": {_snippet(track.description)}"
     return sentence.rstrip(" .") + "."
 
 

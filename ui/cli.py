@@ -24,7 +24,7 @@ import typer  # noqa: E402
 from retrieval import EncoreError  # noqa: E402
 from retrieval.settings import Settings  # noqa: E402
 
-from . import engine, evaluate, find, talk, tune  # noqa: E402
+from . import engine, evaluate, find, listen, talk, tune  # noqa: E402
 from .common import settings_of  # noqa: E402
 
 app = typer.Typer(help="Encore: conversational music recommendations from a real catalog.",
@@ -33,6 +33,10 @@ app = typer.Typer(help="Encore: conversational music recommendations from a real
 models_app = typer.Typer(help="Language models: pull the default or any Hugging Face model.", no_args_is_help=True,
                          rich_markup_mode=None)
 eval_app = typer.Typer(help="Quality evaluations on real data.", no_args_is_help=True, rich_markup_mode=None)
+history_app = typer.Typer(help="Listening history: import exports into a local profile.", no_args_is_help=True,
+                          rich_markup_mode=None)
+profile_app = typer.Typer(help="Listening profiles: show or forget one.", no_args_is_help=True,
+                          rich_markup_mode=None)
 
 
 @app.callback()
@@ -63,7 +67,13 @@ for command in (find.setup, find.ingest, find.recommend, talk.chat, talk.playlis
 app.command("ui")(talk.web)
 models_app.command("pull")(engine.models_pull)
 eval_app.command("cpcd")(evaluate.cpcd)
+eval_app.command("taste")(evaluate.taste)
+history_app.command("import")(listen.history_import)
+profile_app.command("show")(listen.profile_show)
+profile_app.command("forget")(listen.profile_forget)
 app.add_typer(models_app, name="models")
+app.add_typer(history_app, name="history")
+app.add_typer(profile_app, name="profile")
 app.add_typer(eval_app, name="eval")
 
 

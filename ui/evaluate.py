@@ -62,3 +62,44 @@ def cpcd(
         for name, m in report.ablation.items():
             typer.echo(f"| {name.removeprefix('without ')} | {m['hit@10']:.4f} | "
                        f"{m['hit@10'] - encore['hit@10']:+.4f} | {m['mrr@10']:.4f} |")
+
+
+def taste(
+    ctx: typer.Context,
+    dialogs: Annotated[Path, typer.Option(help="CPCD dialogs JSONL: their likes stand in for listening histories.")],
+    collection: Annotated[str, typer.Option("--collection", "-c", help="The collection holding CPCD's tracks.")]
+    = "cpcd",
+    tracks: Annotated[Path | None, typer.Option(help="CPCD tracks.jsonl for cluster ids; default: beside the "
+                                                     "dialogs file when there.")] = None,
+) -> None:
+    """A listening profile against the vague request alone and against the same likes given in the session: Hit@10
+    and nDCG@10 over every (dialog, cutoff) pair, with bootstrap 95% intervals."""
+    from tqdm import tqdm
+
+    from agent.cpcd import load_clusters, load_dialogs
+    from agent.taste_eval import SYSTEMS, pairs, run
+    from retrieval import Catalog
+
+    loaded = load_dialogs(dialogs)
+    catalog = Catalog(collection, settings=settings_of(ctx))
+    if catalog.count() == 0:
+        typer.echo(f"encore: error: collection '{collection}' is empty; ingest CPCD's tracks.jsonl into it", err=True)
+        raise typer.Exit(1)
+    clusters = load_clusters(tracks or dialogs.with_name("tracks.jsonl"))
+    with tqdm(total=len(pairs(loaded, catalog)), desc="pairs", unit="pair", leave=False) as bar:
+        report = run(catalog, loaded, clusters, progress=lambda done: bar.update(done - bar.n))
+    typer.echo(f"{report.pairs} (dialog, cutoff) pairs from {len(loaded)} dialogs\n")
+    typer.echo("| system | Hit@10 | 95% interval | nDCG@10 |\n|---|---:|---:|---:|")
+    for name in SYSTEMS:
+        low, high = report.intervals[name]
+        m = report.means[name]
+        typer.echo(f"| {name} | {m['hit@10']:.4f} | {low:.3f}\u2013{high:.3f} | {m['ndcg@10']:.4f} |")
+    profile = report.means["profile"]["hit@10"]
+    for other in SYSTEMS[1:]:
+        base = report.means[other]["hit@10"]
+        low, high = report.intervals[f"profile / {other}"]
+        if base:
+            typer.echo(f"profile / {other}: {profile / base:.2f}x (95% interval {low:.2f}\u2013{high:.2f}x)")
+        else:
+            typer.echo(f"profile / {other}: no ratio ({other} found no target in any pair; profile "
+                       f"{profile:.4f} vs 0)")

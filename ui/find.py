@@ -16,6 +16,7 @@ import typer
 from retrieval import FORMATS, Catalog, Filters, Hit
 
 from .common import CollectionOpt, fail, open_catalog, settings_of
+from .listen import UserOpt, listener
 
 
 def setup(
@@ -75,6 +76,7 @@ def recommend(
     max_per_artist: Annotated[int, typer.Option(min=0, help="Cap per artist; 0 = no cap.")] = 2,
     explain: Annotated[bool, typer.Option(help="Have the language model write each `why` from the track's facts "
                                                  "(ENCORE_LLM_URL server, else the in-process model).")] = False,
+    user: UserOpt = None,
 ) -> None:
     """Recommend tracks from the catalog, each with a one-sentence reason taken from its facts."""
     if (text is None) == (queries is None):
@@ -95,9 +97,19 @@ def recommend(
 
         chat = get_chat_model(settings_of(ctx))
     catalog = open_catalog(ctx, collection)
+    prior = listener(ctx, user, catalog)
+    personal = None
+    if prior is not None:  # the conversation's ranking, with the profile as its prior
+        from agent.graph import Agent
+
+        personal = Agent(catalog, prose=False)
 
     def run(request: str) -> list[Hit]:
-        hits = catalog.search(request, k=k, filters=filters, max_per_artist=max_per_artist or None)
+        if personal is not None:
+            hits = [h for h in personal.picks(request, 3 * k if filters != Filters() else k, prior)[1]
+                    if filters.admits(h.track)][:k]
+        else:
+            hits = catalog.search(request, k=k, filters=filters, max_per_artist=max_per_artist or None)
         if chat is not None:
             from agent.explain import explained
 

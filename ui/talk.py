@@ -19,6 +19,7 @@ import typer
 from retrieval import CatalogError
 
 from .common import CollectionOpt, fail, open_catalog, settings_of
+from .listen import UserOpt, listener
 
 
 def _agent(ctx: typer.Context, collection: str | None):
@@ -35,6 +36,7 @@ def chat(
     collection: CollectionOpt = None,
     mode: Annotated[str, typer.Option(help="'graph' (any model) or 'tools' (a tool-calling model behind "
                                            "ENCORE_LLM_URL drives Encore's tools).")] = "graph",
+    user: UserOpt = None,
 ) -> None:
     """Talk about your mood and what you want to hear; reads one turn per line from stdin."""
     from agent.graph import new_session_id
@@ -42,7 +44,10 @@ def chat(
     if mode not in ("graph", "tools"):
         fail(f"--mode {mode!r}: choose graph or tools")
     agent = _agent(ctx, collection)
+    prior = listener(ctx, user, agent.catalog)
     if mode == "tools":
+        if prior is not None:
+            fail("--user works with --mode graph: a listening profile is never sent to a served model")
         return _tools_chat(agent, as_json)
     if session is not None and not session.strip():
         fail("--session is empty")
@@ -60,11 +65,12 @@ def chat(
             if not line:
                 break
             if as_json:
-                result = agent.say(line.rstrip("\n"), session)
+                result = agent.say(line.rstrip("\n"), session, prior=prior)
                 typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
                 continue
             typer.echo("encore> ", nl=False)
-            agent.say(line.rstrip("\n"), session, on_text=lambda text: (sys.stdout.write(text), sys.stdout.flush()))
+            agent.say(line.rstrip("\n"), session, on_text=lambda text: (sys.stdout.write(text), sys.stdout.flush()),
+                      prior=prior)
             typer.echo("\n")
     finally:
         agent.close()
@@ -87,13 +93,14 @@ def playlist(
     n: Annotated[int, typer.Option("--n", "-n", min=3, max=50, help="How many tracks.")] = 12,
     as_json: Annotated[bool, typer.Option("--json", help="Print {title, description, tracks}.")] = False,
     collection: CollectionOpt = None,
+    user: UserOpt = None,
 ) -> None:
     """A playlist from the catalog with a title and a two-to-four-sentence description of only its tracks."""
     if not text.strip():
         fail("the request is empty; say what the playlist is for")
     agent = _agent(ctx, collection)
     try:
-        result = agent.playlist(text, n)
+        result = agent.playlist(text, n, prior=listener(ctx, user, agent.catalog))
     finally:
         agent.close()
     if as_json:

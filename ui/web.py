@@ -34,6 +34,8 @@ import gradio as gr
 
 from agent import Agent
 from agent.graph import new_session_id
+from agent.listener import Listener
+from agent.profile import Profiles
 from retrieval import Catalog, Track
 from retrieval.errors import EncoreError
 from retrieval.settings import Settings
@@ -45,6 +47,7 @@ CONCURRENCY = 8  # chat turns served at once; the rest queue
 EXAMPLES = ["rainy evening jazz", "90s hip-hop for a road trip, nothing with a piano",
             "something like Bon Iver but less sleepy", "music to study to, no vocals",
             "upbeat songs from before 1980", "我今天很伤感，想听安静的歌"]
+NO_PROFILE = "(none)"
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 CSS = """
 .encore-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;}
@@ -71,6 +74,8 @@ class WebApp:
         else:
             self.default_collection = self.settings.collection
         self.exports = Path(tempfile.mkdtemp(prefix="encore-exports-"))
+        self.profiles = Profiles(self.settings)
+        self._listeners: dict[tuple[str, str], tuple[int, Listener]] = {}
 
     # --- plumbing ----------------------------------------------------------------------------------------------
 
@@ -86,6 +91,36 @@ class WebApp:
         """The checkpoint thread of a session: a signed-in user's sessions are theirs alone."""
         user = getattr(request, "username", None) if request is not None else None
         return f"{user}/{session}" if user else session
+
+    def listener(self, choice: str | None, agent: Agent, request: gr.Request | None) -> Listener | None:
+        """The listening profile for this turn: a signed-in listener's own (never another's), else the one picked
+        in Settings. Rebuilt when its file changes (a new import)."""
+        user = getattr(request, "username", None) if request is not None else None
+        name = user or (choice if choice and choice != NO_PROFILE else None)
+        try:
+            if not name or not self.profiles.exists(name):
+                return None
+            stamp = self.profiles.path(name).stat().st_mtime_ns
+        except (EncoreError, OSError):
+            return None
+        key = (name, agent.catalog.name)
+        with self._lock:
+            cached = self._listeners.get(key)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        listener = Listener(self.profiles.profile(name, agent.catalog))
+        with self._lock:
+            self._listeners[key] = (stamp, listener)
+        return listener
+
+    def profile_choices(self, request: gr.Request) -> Any:
+        """Signed in: only the listener's own profile. Otherwise every profile on this machine."""
+        user = getattr(request, "username", None) if request is not None else None
+        if user:
+            own = [user] if self.profiles.exists(user) else []
+            return gr.update(choices=[NO_PROFILE, *own], value=own[0] if own else NO_PROFILE, interactive=False,
+                             info="Your login's listening profile" if own else "No listening profile for your login")
+        return gr.update(choices=[NO_PROFILE, *self.profiles.names()], value=NO_PROFILE, interactive=True)
 
     def close(self) -> None:
         for agent in self._agents.values():
@@ -119,7 +154,7 @@ class WebApp:
         state = agent.graph.get_state(config).values
         return history, list(state.get("picks") or []) if (state.get("turn") or {}).get("shows_tracks") else []
 
-    def respond(self, message: str, history: list, session: str, collection: str, n: float,
+    def respond(self, message: str, history: list, session: str, collection: str, n: float, profile: str,
                 request: gr.Request) -> Iterator[tuple[list, list, str, str]]:
         """One turn, streamed: the steps, the grounded list at once, then the model's remark sentence by sentence.
         Yields (chat history, picks for the cards, message box, notice)."""
@@ -140,8 +175,9 @@ class WebApp:
             return
         thread = self.thread(session or new_session_id(), request)  # a script on /chat_stream has no tab state
         started = time.monotonic()
+        prior = self.listener(profile, agent, request)
         texts, outcome = _in_background(
-            lambda on_text: agent.say(text, thread, on_text=on_text, default_n=int(n) if n else None))
+            lambda on_text: agent.say(text, thread, on_text=on_text, default_n=int(n) if n else None, prior=prior))
         step = gr.ChatMessage(role="assistant", content="Reading your message and searching the catalog\u2026",
                               metadata={"title": "Working", "status": "pending"})
         yield [*history, step], gr.skip(), "", notice
@@ -170,7 +206,7 @@ class WebApp:
         turn = state.get("turn") or {}
         return list(state.get("picks") or []) if turn.get("shows_tracks") else gr.skip()
 
-    def retry(self, history: list, session: str, collection: str, n: float,
+    def retry(self, history: list, session: str, collection: str, n: float, profile: str,
               request: gr.Request) -> Iterator[tuple[list, list, str, str]]:
         """Undo the last turn and send its message again."""
         last = _last_user_message(history)
@@ -179,7 +215,7 @@ class WebApp:
             return
         agent = self.agent(collection)
         agent.undo(self.thread(session, request))
-        yield from self.respond(last, _without_last_turn(history), session, collection, n, request)
+        yield from self.respond(last, _without_last_turn(history), session, collection, n, profile, request)
 
     def undo(self, history: list, session: str, collection: str, request: gr.Request) -> tuple[list, list, str]:
         agent = self.agent(collection)
@@ -223,7 +259,8 @@ class WebApp:
         if not text:
             return {"reply": "", "tracks": [], "session": session, "error": "empty message"}
         try:
-            result = self.agent().say(text, self.thread(session, request))
+            agent = self.agent()
+            result = agent.say(text, self.thread(session, request), prior=self.listener(None, agent, request))
         except EncoreError as error:
             return {"reply": "", "tracks": [], "session": session, "error": _plain_error(error)}
         return {"reply": result.reply, "tracks": result.tracks, "session": session}
@@ -257,12 +294,14 @@ class WebApp:
             return [], "", "No picks yet: chat first, or build from a prompt."
         return list(picks), _playlist_html(picks), f"{len(picks)} tracks from the chat."
 
-    def playlist_from_prompt(self, prompt: str, collection: str, n: float) -> tuple[list, str, str, str, str]:
+    def playlist_from_prompt(self, prompt: str, collection: str, n: float, profile: str = NO_PROFILE,
+                             request: gr.Request | None = None) -> tuple[list, str, str, str, str]:
         text = (prompt or "").strip()[:MAX_CHARS]
         if not text:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Describe the playlist first."
         try:
-            made = self.agent(collection).playlist(text, n=int(n or 12))
+            agent = self.agent(collection)
+            made = agent.playlist(text, n=int(n or 12), prior=self.listener(profile, agent, request))
         except EncoreError as error:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), _plain_error(error)
         tracks = made["tracks"]
@@ -449,6 +488,9 @@ class WebApp:
             with gr.Tab("Settings"):
                 collection_box = gr.Textbox(label="Catalog collection", value=self.default_collection)
                 n_picks = gr.Slider(3, 20, value=self.n, step=1, label="Picks per answer", elem_id="n-picks")
+                profile = gr.Dropdown(label="Listening profile (imported with `encore history import`; it only "
+                                            "reorders picks, and stays on this machine)", choices=[NO_PROFILE],
+                                      value=NO_PROFILE, elem_id="profile")
                 use = gr.Button("Use this collection")
                 gr.Markdown(self.facts())
             api_message = gr.Textbox(visible=False)
@@ -456,12 +498,12 @@ class WebApp:
             api_out = gr.JSON(visible=False)
             api_button = gr.Button(visible=False)
 
-            turn = dict(fn=self.respond, inputs=[message, chatbot, session, collection, n_picks],
+            turn = dict(fn=self.respond, inputs=[message, chatbot, session, collection, n_picks, profile],
                         outputs=[chatbot, picks, message, notice], concurrency_limit=CONCURRENCY,
                         concurrency_id="chat")
             send.click(**turn, api_name="chat_stream")  # streamed: (history, picks, "", notice) as it comes
             message.submit(**turn, api_visibility="private")
-            retry.click(self.retry, [chatbot, session, collection, n_picks], [chatbot, picks, message, notice],
+            retry.click(self.retry, [chatbot, session, collection, n_picks, profile], [chatbot, picks, message, notice],
                         concurrency_limit=CONCURRENCY, concurrency_id="chat", api_visibility="private")
             undo.click(self.undo, [chatbot, session, collection], [chatbot, picks, notice],
                        api_visibility="private")
@@ -470,7 +512,7 @@ class WebApp:
             delete.click(self.delete, [session, collection], [session, session_box, chatbot, picks, notice],
                          api_visibility="private")
             from_chat.click(self.playlist_from_picks, picks, [studio, listing, notice], api_visibility="private")
-            build.click(self.playlist_from_prompt, [prompt, collection, n_picks],
+            build.click(self.playlist_from_prompt, [prompt, collection, n_picks, profile],
                         [studio, listing, title, description, notice], concurrency_limit=CONCURRENCY,
                         concurrency_id="chat", api_visibility="private")
             write.click(self.describe, [studio, prompt, collection], [title, description, notice],
@@ -500,6 +542,7 @@ class WebApp:
             gr.Button(visible=False).click(self.api_review, api_track, api_out, api_name="review",
                                            concurrency_limit=CONCURRENCY, concurrency_id="chat")
             page.load(self.start, None, [session, session_box, chatbot, picks], api_visibility="private")
+            page.load(self.profile_choices, None, profile, api_visibility="private")
         return page
 
 

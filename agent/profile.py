@@ -1,0 +1,287 @@
+"""Listening profiles: a listener's imported plays, matched to the catalog, and the taste they show.
+
+Each listener has one SQLite file under `$ENCORE_HOME/profiles/`; nothing else on disk holds their plays, so
+`forget` deletes that file with its `-wal`/`-shm` companions and every trace goes with it. A play is keyed by
+(timestamp, artist, title, kind) after normalisation: importing the same or an overlapping export adds nothing
+twice. Listening data never leaves the machine: the profile acts in ranking only (`agent.listener.Listener`).
+
+    profiles = Profiles(settings)
+    report = profiles.import_files("ana", [Path("listenbrainz.zip")], catalog)
+    profile = profiles.profile("ana", catalog)       # top artists, genres, eras, moods, taste clusters
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import Counter
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from retrieval import Catalog, EncoreError
+from retrieval.history import BadPlay, Play, read_history
+from retrieval.matching import TrackMatcher, artist_key, title_key
+from retrieval.settings import Settings
+
+from .clusters import Cluster, clusters
+
+NAME = re.compile(r"^[\w][\w.@+-]{0,63}$")
+SHORT_PLAY_MS = 30_000  # under 30 s a play counts as a skip (the threshold streaming services pay royalties at)
+HALF_LIFE_DAYS = 365.0  # a play a year older than the newest one counts half
+FULL, SKIP, LOVED = 1.0, -0.6, 3.0  # a whole play; a skip or short play; a loved/hated mark (per unit of score)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS plays (
+    played_at INTEGER NOT NULL, artist_key TEXT NOT NULL, title_key TEXT NOT NULL, kind TEXT NOT NULL,
+    artist TEXT NOT NULL, title TEXT NOT NULL, album TEXT, ms_played INTEGER, skipped INTEGER, score REAL,
+    PRIMARY KEY (played_at, artist_key, title_key, kind)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS matches (
+    collection TEXT NOT NULL, artist_key TEXT NOT NULL, title_key TEXT NOT NULL, track_id TEXT,
+    PRIMARY KEY (collection, artist_key, title_key)) WITHOUT ROWID;
+"""
+
+
+class ProfileError(EncoreError):
+    pass
+
+
+@dataclass
+class ImportReport:
+    user: str
+    read: int = 0  # plays in the files
+    added: int = 0  # new plays stored (the rest were already there)
+    matched: int = 0  # plays of a catalog track
+    unmatched: int = 0
+    top_unmatched: list[tuple[str, int]] = field(default_factory=list)  # artists, most played first
+    bad: list[BadPlay] = field(default_factory=list)
+    skipped_non_music: int = 0
+    total: int = 0  # plays stored for this listener afterwards
+    formats: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Profile:
+    """What a listener's history says, against one catalog. Weights are net: plays and loves minus skips."""
+
+    user: str
+    plays: int
+    matched_plays: int
+    weights: dict[str, float]  # track id -> net weight (negative: mostly skipped or hated)
+    top_artists: list[tuple[str, float]]  # display name, weight share
+    genres: list[tuple[str, float]]
+    eras: list[tuple[str, float]]  # "1990s"
+    moods: list[tuple[str, float]]
+    energy: dict[str, float]  # low / mid / high shares
+    clusters: list[Cluster]
+
+    @property
+    def liked(self) -> list[str]:
+        return [i for i, w in sorted(self.weights.items(), key=lambda x: -x[1]) if w > 0]
+
+    @property
+    def avoided(self) -> frozenset[str]:
+        return frozenset(i for i, w in self.weights.items() if w < 0)
+
+    def to_dict(self) -> dict:
+        return {"user": self.user, "plays": self.plays, "matched_plays": self.matched_plays,
+                "tracks": len(self.weights), "top_artists": _pairs(self.top_artists), "genres": _pairs(self.genres),
+                "eras": _pairs(self.eras), "moods": _pairs(self.moods), "energy": self.energy,
+                "clusters": [c.to_dict() for c in self.clusters]}
+
+
+def check_name(user: str) -> str:
+    name = (user or "").strip()
+    if not NAME.match(name):
+        raise ProfileError(f"listener name {user!r}: use 1-64 letters, digits and . _ - @ + (no spaces or slashes)")
+    return name
+
+
+class Profiles:
+    """The profile store: one SQLite file per listener under `$ENCORE_HOME/profiles/`."""
+
+    def __init__(self, settings: Settings | None = None, folder: Path | None = None):
+        self.settings = settings or Settings.load()
+        self.folder = folder or self.settings.home / "profiles"  # `folder`: elsewhere (an evaluation's scratch)
+
+    def path(self, user: str) -> Path:
+        return self.folder / f"{check_name(user)}.sqlite"
+
+    def exists(self, user: str) -> bool:
+        return self.path(user).is_file()
+
+    def names(self) -> list[str]:
+        return sorted(p.stem for p in self.folder.glob("*.sqlite")) if self.folder.is_dir() else []
+
+    def _open(self, user: str, create: bool = False) -> sqlite3.Connection:
+        path = self.path(user)
+        if not path.is_file() and not create:
+            raise ProfileError(f"no listening profile {user!r}; import a history first: "
+                               f"encore history import FILE --user {user}")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(str(path))
+        db.executescript(SCHEMA)
+        return db
+
+    def import_files(self, user: str, paths: list[Path], catalog: Catalog, fmt: str = "auto") -> ImportReport:
+        """Read every file (any unreadable or corrupt one stops everything before anything is stored), store the
+        new plays in one transaction, and match them to `catalog`."""
+        user = check_name(user)
+        history = read_history(list(paths), fmt)  # raises before the store is touched
+        report = ImportReport(user, read=len(history.plays), bad=history.bad,
+                              skipped_non_music=history.skipped_non_music, formats=history.formats)
+        with closing(self._open(user, create=True)) as db, db:
+            before = db.execute("SELECT COUNT(*) FROM plays").fetchone()[0]
+            db.executemany("INSERT OR IGNORE INTO plays VALUES (?,?,?,?,?,?,?,?,?,?)",
+                           (_row(p) for p in history.plays))
+            report.total = db.execute("SELECT COUNT(*) FROM plays").fetchone()[0]
+            report.added = report.total - before
+            matches = self._match(db, catalog)
+        unmatched: Counter[str] = Counter()
+        for play in history.plays:
+            if matches.get((artist_key(play.artist), title_key(play.title))):
+                report.matched += 1
+            else:
+                report.unmatched += 1
+                unmatched[play.artist] += 1
+        report.top_unmatched = unmatched.most_common(5)
+        return report
+
+    def _match(self, db: sqlite3.Connection, catalog: Catalog) -> dict[tuple[str, str], str | None]:
+        """Every distinct (artist, title) of the plays -> a track id of `catalog`, cached in the profile."""
+        known = {(a, t): i for a, t, i in db.execute(
+            "SELECT artist_key, title_key, track_id FROM matches WHERE collection = ?", (catalog.name,))}
+        pairs = db.execute("SELECT DISTINCT artist_key, title_key, artist, title FROM plays").fetchall()
+        new = [(a, t, artist, title) for a, t, artist, title in pairs if (a, t) not in known]
+        if new:
+            matcher = TrackMatcher(catalog.index())
+            rows = [(catalog.name, a, t, matcher.match(artist, title)) for a, t, artist, title in new]
+            db.executemany("INSERT OR REPLACE INTO matches VALUES (?,?,?,?)", rows)
+            known.update(((a, t), i) for _, a, t, i in rows)
+        return known
+
+    def forget(self, user: str) -> bool:
+        """Delete the listener's profile and every imported play (the database and its journal files), and the
+        conversations kept under their login (the web app's `NAME/session` threads), leaving no bytes behind."""
+        path = self.path(user)
+        found = _purge_threads(self.settings.sessions_path, f"{check_name(user)}/")
+        for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+                          path.with_name(path.name + "-journal")):
+            if companion.exists():
+                companion.unlink()
+                found = True
+        return found
+
+    def profile(self, user: str, catalog: Catalog) -> Profile:
+        with closing(self._open(user)) as db, db:
+            matches = self._match(db, catalog)
+            plays = db.execute("SELECT played_at, artist_key, title_key, kind, ms_played, skipped, score "
+                               "FROM plays").fetchall()
+        weights: dict[str, float] = {}
+        newest = max((p[0] for p in plays if p[0] > 0), default=0)
+        matched = 0
+        for played_at, a, t, kind, ms_played, skipped, score in plays:
+            track_id = matches.get((a, t))
+            if track_id is None:
+                continue
+            matched += 1
+            weights[track_id] = weights.get(track_id, 0.0) + _weight(played_at, kind, ms_played, skipped, score,
+                                                                     newest)
+        return summarise(user, len(plays), matched, weights, catalog)
+
+
+def _purge_threads(sessions: Path, prefix: str) -> bool:
+    """Delete a login's conversation threads from the session store; `secure_delete` and VACUUM overwrite the
+    freed pages, and the WAL is truncated, so the bytes are gone from disk, not only unlinked."""
+    if not sessions.is_file():
+        return False
+    with closing(sqlite3.connect(str(sessions))) as db:
+        db.execute("PRAGMA secure_delete = ON")
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        deleted = 0
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        for table in tables:
+            columns = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+            if "thread_id" in columns:
+                deleted += db.execute(f"DELETE FROM {table} WHERE thread_id LIKE ? ESCAPE '\\'",
+                                      (pattern,)).rowcount
+        db.commit()
+        if deleted:
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return deleted > 0
+
+
+def _row(play: Play) -> tuple:
+    stamp = int(play.played_at.timestamp()) if play.played_at else 0
+    skipped = None if play.skipped is None else int(play.skipped)
+    return (stamp, artist_key(play.artist), title_key(play.title), play.kind, play.artist, play.title, play.album,
+            play.ms_played, skipped, play.score)
+
+
+def _weight(played_at: int, kind: str, ms_played: int | None, skipped: int | None, score: float | None,
+            newest: int) -> float:
+    """One play's evidence: a whole play counts, a skip or a short play counts against, a rating or a loved/hated
+    mark counts three plays' worth; recent plays weigh more (half as much a year before the newest play)."""
+    if kind == "feedback":
+        value = LOVED * (score or 0.0)
+    else:
+        value = SKIP if skipped or (ms_played is not None and ms_played < SHORT_PLAY_MS) else FULL
+        if score is not None:
+            value += LOVED * score
+    if played_at > 0 and newest > 0:
+        value *= 0.5 ** (max(0, newest - played_at) / 86_400 / HALF_LIFE_DAYS)
+    return value
+
+
+def summarise(user: str, plays: int, matched: int, weights: dict[str, float], catalog: Catalog) -> Profile:
+    """Shares of artists, genres, eras, moods and energy among the positively weighted tracks, and the clusters."""
+    index = catalog.index()
+    artists: Counter[str] = Counter()
+    genres: Counter[str] = Counter()
+    eras: Counter[str] = Counter()
+    moods: Counter[str] = Counter()
+    energy: Counter[str] = Counter()
+    positive = {i: w for i, w in weights.items() if w > 0 and index.get(i) is not None}
+    for track_id, weight in positive.items():
+        track = index.get(track_id)
+        if track.artist:
+            artists[track.artist] += weight
+        if track.genre:
+            genres[track.genre] += weight
+        if track.year:
+            eras[f"{track.year // 10 * 10}s"] += weight
+        for mood in track.moods or list(getattr(track, "inferred_moods", None) or ()):
+            moods[mood] += weight
+        if track.energy is not None:
+            energy["low" if track.energy < 0.4 else "high" if track.energy > 0.7 else "mid"] += weight
+    vectors = catalog.vectors(list(positive))
+    found = clusters({i: v for i, v in vectors.items()}, positive, index)
+    return Profile(user, plays, matched, weights, _shares(artists, 10), _shares(genres, 8), _shares(eras, 6),
+                   _shares(moods, 8), dict(_shares(energy, 3)), found)
+
+
+def _shares(counter: Counter[str], n: int) -> list[tuple[str, float]]:
+    total = sum(counter.values()) or 1.0
+    return [(name, round(value / total, 3)) for name, value in counter.most_common(n)]
+
+
+def _pairs(pairs: list[tuple[str, float]]) -> list[dict]:
+    return [{"name": name, "share": share} for name, share in pairs]
+
+
+def describe(profile: Profile) -> str:
+    """The profile as a few lines of text (`encore profile show`)."""
+    def line(label: str, pairs: list[tuple[str, float]]) -> str:
+        return f"{label}: " + (", ".join(f"{n} {round(100 * s)}%" for n, s in pairs) if pairs else "-")
+
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    out = [f"listener {profile.user} ({when}): {profile.plays} plays, {profile.matched_plays} of catalog tracks, "
+           f"{len(profile.weights)} tracks",
+           line("top artists", profile.top_artists), line("genres", profile.genres), line("eras", profile.eras),
+           line("moods", profile.moods), line("energy", list(profile.energy.items()))]
+    for number, cluster in enumerate(profile.clusters, 1):
+        out.append(f"taste {number} ({round(100 * cluster.share)}%): {cluster.label}")
+    return "\n".join(out)
+

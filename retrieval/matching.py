@@ -1,0 +1,87 @@
+"""Matching a play ("artist", "title" as a listening service wrote them) to a catalog track.
+
+Services write titles their own way ("Pink Moon - Remastered 2011", "So What (feat. John Coltrane)", "Hound Dog
+[Live]") and people misspell: a title is compared after its decorations are taken off, and a miss is retried with a
+small typo allowed, first in the artist's name (the artist matcher's rules) and then in the title among that
+artist's tracks only (a typo-tolerant title search over the whole catalog would match strangers' songs).
+
+    matcher = TrackMatcher(catalog.index())
+    matcher.match("Nick Drake", "Pink Moon - Remastered")   # -> "nick-drake--pink-moon" or None
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from .lexical import LexicalIndex
+from .records import billed_names
+from .text import phrase_key, strip_accents
+
+ARTIST_CUTOFF = 88  # rapidfuzz ratio (0-100) for a misspelt artist: the artist matcher's one-word bar
+TITLE_CUTOFF = 86
+DECORATION = re.compile(
+    r"\s*(?:[(\[][^)\]]*(?:remaster|live|version|edit|mix|mono|stereo|demo|feat\.?|featuring|with|bonus|deluxe|"
+    r"acoustic|instrumental|radio|single|take)[^)\]]*[)\]]|\s-\s.*(?:remaster|live|version|edit|mix|mono|stereo|demo|"
+    r"bonus|deluxe|acoustic|radio|single).*$)", re.I)
+
+
+def title_key(title: str) -> str:
+    """A title as compared: decorations off ("- Remastered 2011", "(Live)", "[feat. X]"), accents and case folded."""
+    bare = DECORATION.sub("", title).strip() or title
+    return phrase_key(strip_accents(bare))
+
+
+def artist_key(artist: str) -> str:
+    return phrase_key(strip_accents(artist))
+
+
+class TrackMatcher:
+    """Finds the catalog track a (artist, title) pair means; answers are cached, since a history repeats itself."""
+
+    def __init__(self, index: LexicalIndex):
+        self.titles: dict[str, dict[str, str]] = {}  # artist key -> title key -> track id
+        for row, track_id in enumerate(index.ids):
+            record = json.loads(index.records[row])
+            artist = record.get("artist")
+            if not artist:
+                continue
+            title = title_key(record["title"])
+            for name in {artist_key(artist), *(artist_key(b) for b in billed_names(artist.casefold()))}:
+                self.titles.setdefault(name, {}).setdefault(title, track_id)
+        self.artists = list(self.titles)
+        self._artist = lru_cache(maxsize=100_000)(self._find_artist)
+        self._cache: dict[tuple[str, str], str | None] = {}
+
+    def match(self, artist: str, title: str) -> str | None:
+        key = (artist_key(artist), title_key(title))
+        if key not in self._cache:
+            self._cache[key] = self._match(*key)
+        return self._cache[key]
+
+    def _match(self, artist: str, title: str) -> str | None:
+        found = self._artist(artist)
+        if found is None:
+            return None
+        titles = self.titles[found]
+        if title in titles:
+            return titles[title]
+        if len(title) < 4:  # "Go" vs "No": too short to forgive a typo
+            return None
+        best = process.extractOne(title, list(titles), scorer=fuzz.ratio, score_cutoff=TITLE_CUTOFF)
+        return titles[best[0]] if best else None
+
+    def _find_artist(self, artist: str) -> str | None:
+        if artist in self.titles:
+            return artist
+        if artist.startswith("the ") and artist[4:] in self.titles:
+            return artist[4:]
+        if f"the {artist}" in self.titles:
+            return f"the {artist}"
+        if len(artist.replace(" ", "")) < 6:  # the artist matcher's rule: short names only as written
+            return None
+        best = process.extractOne(artist, self.artists, scorer=fuzz.ratio, score_cutoff=ARTIST_CUTOFF)
+        return best[0] if best else None
