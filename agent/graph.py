@@ -205,8 +205,9 @@ class Agent:
         return Result(state.get("reply", ""), state.get("picks", []) if state["turn"]["shows_tracks"] else [],
                       session, state["turn"]["intent"], state.get("extra") or {})
 
-    def picks(self, text: str, n: int = 10, prior: Prior | None = None) -> tuple[Turn, list[Hit]]:
-        """One request, no session: how it reads and its ranked picks (`encore recommend --user`, playlists)."""
+    def picks(self, text: str, n: int = 10, prior: Prior | None = None) -> tuple[Turn, list[Hit], frozenset[str]]:
+        """One request, no session: how it reads, its ranked picks (`encore recommend --user`, playlists), and
+        which of them the listening profile brought (a served model may not see those: `Intents.private`)."""
         index = self.catalog.index()
         turn = read_turn(text, self.catalog.artist_matcher(), self._title_matcher(index))
         taste = Taste()
@@ -215,20 +216,21 @@ class Agent:
         named = list(turn.request.artists if turn.request else ()) + list(turn.like_artists)
         prior = prior or self.prior
         found = candidates(self.catalog, taste, request, n, named, prior=prior, habitual=turn.habitual)
-        return turn, rank(self.catalog, taste, found, n, named, avoided=prior.avoided if prior else frozenset())
+        hits = rank(self.catalog, taste, found, n, named, avoided=prior.avoided if prior else frozenset())
+        return turn, hits, self.intents.private(found) & {h.track.id for h in hits}
 
     def playlist(self, text: str, n: int = 12, describe: bool = True, prior: Prior | None = None) -> dict[str, Any]:
         """A one-off playlist (no session): {"title", "description", "tracks"}; `describe=False` skips the model."""
         from . import writing
         from .verify import Verifier
 
-        turn, hits = self.picks(text, n, prior)
+        turn, hits, private = self.picks(text, n, prior)
         if not hits:
             return {"title": "", "description": "Nothing in the catalog fits that request.", "tracks": []}
         if not describe:
             return {"title": "", "description": "", "tracks": [_hit_dict(h) for h in hits]}
         verifier = Verifier([h.track for h in hits], self.catalog.artist_matcher(), tuple(turn.like_artists))
-        title, description = writing.playlist(self.chat(), text, hits, verifier)
+        title, description = writing.playlist(None if private else self.chat(), text, hits, verifier)
         return {"title": title, "description": description, "tracks": [_hit_dict(h) for h in hits]}
 
     def describe(self, request: str, track_ids: list[str]) -> tuple[str, str]:

@@ -70,6 +70,7 @@ class Intents:
         _emit(on_text, f"{header}\n\n{listing}")  # the picks at once; the model's remark follows
         prose = Verifier([h.track for h in hits], self.catalog.artist_matcher(), no_names=True,
                          forbidden=asked_names(state["turn"]["text"]))
+        shared = [h for h in hits if h.track.id not in self.private(state.get("candidates") or [])]
         said: list[str] = []
 
         def streamed(sentence: str) -> None:
@@ -78,8 +79,8 @@ class Intents:
 
         dropped: list[str] = []
         try:
-            comment = writing.remark(self.chat(), state["turn"]["text"], hits, state["turn"]["notes"], prose,
-                                     streamed, dropped)
+            comment = writing.remark(self.chat(), state["turn"]["text"], shared, state["turn"]["notes"], prose,
+                                     streamed, dropped) if shared else ""
         except Exception as error:  # the model is down or failed: the grounded picks stand on their own
             log.warning("no remark from the model: %s", error)
             notice = f"The language model is unavailable ({_first_line(error)}); the picks come from the catalog alone."
@@ -102,7 +103,9 @@ class Intents:
             return {"reply": text, "picks": []}
         verifier = self._verifier(hits, state)
         request = state["turn"]["text"] if state["turn"]["has_content"] else taste.topic
-        title, description = writing.playlist(self.chat(), request or "a playlist", hits, verifier)
+        private = self.private(state.get("candidates") or []) & {h.track.id for h in hits}
+        title, description = writing.playlist(None if private else self.chat(), request or "a playlist", hits,
+                                              verifier)  # a served model never sees what the history brought
         listing = self._listing(hits, verifier)
         text = f"{title}\n{description}\n\n{listing}"
         _emit(on_text, text)
@@ -198,6 +201,15 @@ class Intents:
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
     # --- helpers ---------------------------------------------------------------------------------------------
+
+    def private(self, candidates: list[dict[str, Any]]) -> frozenset[str]:
+        """Tracks the listening profile brought in, which a served model must not see unless the listener turned
+        `share_history` on: a pick says what someone plays. The in-process model never leaves the machine."""
+        settings = getattr(self.catalog, "settings", None)
+        if settings is None or not settings.llm_url or settings.share_history:
+            return frozenset()
+        return frozenset(r["id"] for r in candidates if r.get("source") in ("prior", "habit"))
+
 
     def _hits(self, picks: list[dict[str, Any]]) -> list[Hit]:
         index = self.catalog.index()

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from retrieval import Catalog, EncoreError
-from retrieval.history import BadPlay, Play, read_history
+from retrieval.history import BadPlay, HistoryRead, Play, bulk, read_history
 from retrieval.matching import TrackMatcher, artist_key, title_key
 from retrieval.settings import Settings
 
@@ -121,6 +121,8 @@ class Profiles:
                                f"encore history import FILE --user {user}")
         self.folder.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(str(path))
+        db.execute("PRAGMA journal_mode = WAL")  # commits without rewriting the file; forget removes the -wal too
+        db.execute("PRAGMA synchronous = NORMAL")
         db.executescript(SCHEMA)
         return db
 
@@ -129,18 +131,28 @@ class Profiles:
         new plays in one transaction, and match them to `catalog`."""
         user = check_name(user)
         history = read_history(list(paths), fmt)  # raises before the store is touched
+        with bulk():
+            return self._store(user, history, catalog)
+
+    def _store(self, user: str, history: HistoryRead, catalog: Catalog) -> ImportReport:
         report = ImportReport(user, read=len(history.plays), bad=history.bad,
                               skipped_non_music=history.skipped_non_music, formats=history.formats)
+        keys: dict[tuple[str, str], tuple[str, str]] = {}  # written (artist, title) -> their keys, once each
+        for play in history.plays:
+            if (play.artist, play.title) not in keys:
+                keys[play.artist, play.title] = (artist_key(play.artist), title_key(play.title))
+        rows = sorted(_row(p, keys[p.artist, p.title]) for p in history.plays)  # key order: the B-tree appends
         with closing(self._open(user, create=True)) as db, db:
             before = db.execute("SELECT COUNT(*) FROM plays").fetchone()[0]
-            db.executemany("INSERT OR IGNORE INTO plays VALUES (?,?,?,?,?,?,?,?,?,?)",
-                           (_row(p) for p in history.plays))
+            db.executemany("INSERT OR IGNORE INTO plays VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
             report.total = db.execute("SELECT COUNT(*) FROM plays").fetchone()[0]
             report.added = report.total - before
-            matches = self._match(db, catalog)
+            # a fresh profile's pairs are the files' own; an older one may hold plays not matched to this catalog
+            fresh = {key: written for written, key in keys.items()}
+            matches = self._match(db, catalog, None if before else fresh)
         unmatched: Counter[str] = Counter()
         for play in history.plays:
-            if matches.get((artist_key(play.artist), title_key(play.title))):
+            if matches.get(keys[play.artist, play.title]):
                 report.matched += 1
             else:
                 report.unmatched += 1
@@ -148,15 +160,20 @@ class Profiles:
         report.top_unmatched = unmatched.most_common(5)
         return report
 
-    def _match(self, db: sqlite3.Connection, catalog: Catalog) -> dict[tuple[str, str], str | None]:
-        """Every distinct (artist, title) of the plays -> a track id of `catalog`, cached in the profile."""
+    def _match(self, db: sqlite3.Connection, catalog: Catalog,
+               pairs_of: dict[tuple[str, str], tuple[str, str]] | None = None) -> dict[tuple[str, str], str | None]:
+        """Every distinct (artist, title) of the plays -> a track id of `catalog`, cached in the profile.
+        `pairs_of`: the plays' pairs when the caller knows them all (a fresh import), sparing a scan."""
         known = {(a, t): i for a, t, i in db.execute(
             "SELECT artist_key, title_key, track_id FROM matches WHERE collection = ?", (catalog.name,))}
-        pairs = db.execute("SELECT DISTINCT artist_key, title_key, artist, title FROM plays").fetchall()
+        if pairs_of is not None:
+            pairs = [(a, t, artist, title) for (a, t), (artist, title) in pairs_of.items()]
+        else:
+            pairs = db.execute("SELECT DISTINCT artist_key, title_key, artist, title FROM plays").fetchall()
         new = [(a, t, artist, title) for a, t, artist, title in pairs if (a, t) not in known]
         if new:
-            matcher = TrackMatcher(catalog.index())
-            rows = [(catalog.name, a, t, matcher.match(artist, title)) for a, t, artist, title in new]
+            found = TrackMatcher(catalog.index()).match_many([(artist, title) for _, _, artist, title in new])
+            rows = [(catalog.name, a, t, i) for (a, t, _, _), i in zip(new, found, strict=True)]
             db.executemany("INSERT OR REPLACE INTO matches VALUES (?,?,?,?)", rows)
             known.update(((a, t), i) for _, a, t, i in rows)
         return known
@@ -213,11 +230,10 @@ def _purge_threads(sessions: Path, prefix: str) -> bool:
     return deleted > 0
 
 
-def _row(play: Play) -> tuple:
+def _row(play: Play, keys: tuple[str, str]) -> tuple:
     stamp = int(play.played_at.timestamp()) if play.played_at else 0
     skipped = None if play.skipped is None else int(play.skipped)
-    return (stamp, artist_key(play.artist), title_key(play.title), play.kind, play.artist, play.title, play.album,
-            play.ms_played, skipped, play.score)
+    return (stamp, *keys, play.kind, play.artist, play.title, play.album, play.ms_played, skipped, play.score)
 
 
 def _weight(played_at: int, kind: str, ms_played: int | None, skipped: int | None, score: float | None,

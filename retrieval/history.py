@@ -28,12 +28,14 @@ a zip a place reads FILE#entry:LINE.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -79,9 +81,23 @@ def read_history(paths: list[Path], fmt: str = "auto") -> HistoryRead:
     if fmt not in FORMATS:
         raise HistoryError(f"unknown history format {fmt!r}; choose one of {', '.join(FORMATS)}")
     batch = _Batch()
-    for path in paths:
-        _read_path(batch, Path(path), fmt)
-    return batch.finish()
+    with bulk():
+        for path in paths:
+            _read_path(batch, Path(path), fmt)
+        return batch.finish()
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """The cyclic garbage collector paused while many small acyclic objects are made (plays, rows): it would
+    otherwise rescan every one of them again and again for cycles they cannot have."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class _Bad(Exception):

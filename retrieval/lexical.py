@@ -8,6 +8,7 @@ killed half way, or an ingest by another machine into a shared Chroma server).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 from collections import OrderedDict
@@ -28,6 +29,10 @@ PARSED_CACHE = 50_000  # parsed Track objects kept; the raw JSON of every track 
 
 def _tokenizer() -> Tokenizer:
     return Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+
+
+_STRING = r'"(?:[^"\\]|\\.)*"'
+_HEAD = re.compile(rf'\{{"id":{_STRING},"title":({_STRING})(?:,"artist":({_STRING}))?')
 
 
 @dataclass
@@ -112,6 +117,20 @@ class LexicalIndex:
     def get(self, track_id: str) -> Track | None:
         row = self.row.get(track_id)
         return None if row is None else self.track(row)
+
+    def names(self) -> list[tuple[str, str, str | None]]:
+        """(id, title, artist) of every track, read from the front of each record: a record starts with these
+        fields in this order (`Track`'s), so the rest of it (descriptions, lyrics) is never parsed."""
+        out = []
+        for track_id, record in zip(self.ids, self.records, strict=True):
+            head = _HEAD.match(record)
+            if head:
+                artist = json.loads(head.group(2)) if head.group(2) else None
+                out.append((track_id, json.loads(head.group(1)), artist))
+            else:
+                data = json.loads(record)
+                out.append((track_id, data["title"], data.get("artist")))
+        return out
 
     def titles(self) -> dict[str, list[str]]:
         """Normalised title -> track ids, for recognising titles a listener names."""

@@ -11,7 +11,6 @@ artist's tracks only (a typo-tolerant title search over the whole catalog would 
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 
@@ -29,12 +28,14 @@ DECORATION = re.compile(
     r"bonus|deluxe|acoustic|radio|single).*$)", re.I)
 
 
+@lru_cache(maxsize=200_000)
 def title_key(title: str) -> str:
     """A title as compared: decorations off ("- Remastered 2011", "(Live)", "[feat. X]"), accents and case folded."""
-    bare = DECORATION.sub("", title).strip() or title
+    bare = (DECORATION.sub("", title).strip() or title) if "(" in title or "[" in title or " - " in title else title
     return phrase_key(strip_accents(bare))
 
 
+@lru_cache(maxsize=200_000)
 def artist_key(artist: str) -> str:
     return phrase_key(strip_accents(artist))
 
@@ -44,17 +45,36 @@ class TrackMatcher:
 
     def __init__(self, index: LexicalIndex):
         self.titles: dict[str, dict[str, str]] = {}  # artist key -> title key -> track id
-        for row, track_id in enumerate(index.ids):
-            record = json.loads(index.records[row])
-            artist = record.get("artist")
+        billed: dict[str, set[str]] = {}  # an artist field -> its keys (an artist has many tracks: once each)
+        for track_id, title, artist in index.names():
             if not artist:
                 continue
-            title = title_key(record["title"])
-            for name in {artist_key(artist), *(artist_key(b) for b in billed_names(artist.casefold()))}:
+            if artist not in billed:
+                billed[artist] = {artist_key(artist), *(artist_key(b) for b in billed_names(artist.casefold()))}
+            title = title_key(title)
+            for name in billed[artist]:
                 self.titles.setdefault(name, {}).setdefault(title, track_id)
         self.artists = list(self.titles)
-        self._artist = lru_cache(maxsize=100_000)(self._find_artist)
+        self._guessed: dict[str, str | None] = {}  # a misspelt artist -> the catalog's, once looked up
         self._cache: dict[tuple[str, str], str | None] = {}
+
+    def match_many(self, pairs: list[tuple[str, str]]) -> list[str | None]:
+        """`match` for many pairs at once: the misspelt artists among them are looked up in one batch (rapidfuzz's
+        cdist on every core), which is what a 50,000-play history needs."""
+        wanted = [(artist_key(a), title_key(t)) for a, t in pairs]
+        missing = sorted({a for a, _ in wanted if self._exact_artist(a) is None and len(a.replace(" ", "")) >= 6}
+                         - set(self._guessed))
+        if missing and self.artists:
+            scores = process.cdist(missing, self.artists, scorer=fuzz.ratio, score_cutoff=ARTIST_CUTOFF, workers=-1)
+            best = scores.argmax(axis=1)
+            for row, artist in enumerate(missing):
+                self._guessed[artist] = self.artists[best[row]] if scores[row, best[row]] else None
+        out = []
+        for key in wanted:
+            if key not in self._cache:
+                self._cache[key] = self._match(*key)
+            out.append(self._cache[key])
+        return out
 
     def match(self, artist: str, title: str) -> str | None:
         key = (artist_key(artist), title_key(title))
@@ -63,7 +83,7 @@ class TrackMatcher:
         return self._cache[key]
 
     def _match(self, artist: str, title: str) -> str | None:
-        found = self._artist(artist)
+        found = self._find_artist(artist)
         if found is None:
             return None
         titles = self.titles[found]
@@ -74,14 +94,22 @@ class TrackMatcher:
         best = process.extractOne(title, list(titles), scorer=fuzz.ratio, score_cutoff=TITLE_CUTOFF)
         return titles[best[0]] if best else None
 
-    def _find_artist(self, artist: str) -> str | None:
+    def _exact_artist(self, artist: str) -> str | None:
         if artist in self.titles:
             return artist
         if artist.startswith("the ") and artist[4:] in self.titles:
             return artist[4:]
         if f"the {artist}" in self.titles:
             return f"the {artist}"
+        return None
+
+    def _find_artist(self, artist: str) -> str | None:
+        found = self._exact_artist(artist)
+        if found is not None:
+            return found
         if len(artist.replace(" ", "")) < 6:  # the artist matcher's rule: short names only as written
             return None
-        best = process.extractOne(artist, self.artists, scorer=fuzz.ratio, score_cutoff=ARTIST_CUTOFF)
-        return best[0] if best else None
+        if artist not in self._guessed:
+            best = process.extractOne(artist, self.artists, scorer=fuzz.ratio, score_cutoff=ARTIST_CUTOFF)
+            self._guessed[artist] = best[0] if best else None
+        return self._guessed[artist]

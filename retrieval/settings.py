@@ -72,6 +72,9 @@ class Settings(BaseSettings):
                                                       "beside Encore on a GPU, else `.venv-vllm`)")
     ui_auth: SecretStr | None = Field(None, description="`user:password` (several: `ann:pw1,bob:pw2`) turns on "
                                                         "sign-in for `encore ui`; each user's sessions are their own")
+    share_history: bool = Field(False, description="`true` lets a served model (`llm_url`) write about picks the "
+                                                   "listening profile lifted; by default none of the history leaves "
+                                                   "the machine")
 
     @field_validator("home", "demo_catalog", "adapter", mode="after")
     @classmethod

@@ -19,16 +19,25 @@ NEGATING_CJK = ("不要", "不想", "不", "别", "没")
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+    return _WORD.findall(text.casefold())
 
 
 def phrase_key(text: str) -> str:
     return " ".join(words(text))
 
 
+# the combining marks NFKD splits off accented letters (Latin, Greek, Cyrillic, ...): one regex pass, not a
+# Python call per character
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a]")
+
+
 def strip_accents(text: str) -> str:
     """"Beyoncé" -> "Beyonce": how people type names on a phone."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    if text.isascii():  # most names: nothing to strip
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 def is_cjk(text: str) -> bool:

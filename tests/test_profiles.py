@@ -188,3 +188,33 @@ def test_forget_leaves_no_byte_of_the_listener(cli, tmp_path, home):
 
 def _files_containing(root: Path, needle: bytes) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+def test_the_web_app_uses_the_login_profile_and_never_lists_another(cli, tmp_path):
+    from types import SimpleNamespace
+
+    from ui.web import NO_PROFILE, WebApp
+
+    cli("history", "import", history(tmp_path / "ann.csv", METAL, repeats=3), "--user", "web-ann")
+    cli("history", "import", history(tmp_path / "bob.csv", JAZZ, repeats=3), "--user", "web-bob")
+    app = WebApp()
+    try:
+        signed_in = SimpleNamespace(username="web-ann", query_params={})
+        anonymous = SimpleNamespace(username=None, query_params={})
+        own = app.profile_choices(signed_in)
+        assert own["choices"] == [NO_PROFILE, "web-ann"] and own["value"] == "web-ann" and not own["interactive"]
+        assert {"web-ann", "web-bob"} <= set(app.profile_choices(anonymous)["choices"])
+        agent = app.agent("demo")
+        assert app.listener("web-bob", agent, signed_in).profile.user == "web-ann"  # a login cannot pick another's
+        assert app.listener(NO_PROFILE, agent, anonymous) is None
+
+        def final_picks(choice, request):
+            *_, last = app.respond("something like what I usually play", [], "b" * 32, "demo", 6, choice, request)
+            return last[1]
+
+        jazz = final_picks("web-bob", anonymous)
+        assert sum(t.get("genre") == "jazz" for t in jazz) >= 4, [t.get("genre") for t in jazz]
+        metal = final_picks("web-bob", signed_in)  # signed in as ann: her profile, whatever the menu says
+        assert sum(t.get("genre") == "metal" for t in metal) >= 4, [t.get("genre") for t in metal]
+    finally:
+        app.close()

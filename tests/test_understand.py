@@ -84,3 +84,33 @@ def test_counts_and_emoji():
 def test_very_long_message_is_read_from_its_start():
     t = turn("calm piano " * 5000)
     assert len(t.text) <= 2000 and t.intent == "recommend"
+
+
+@pytest.mark.parametrize("text,rest", [
+    ("more music like what I play", ""),
+    ("something like what I usually listen to", ""),
+    ("songs similar to what i've been playing lately", "lately"),
+    ("recommend songs based on my listening history", ""),
+    ("play me my usual kind of music", ""),
+    ("the usual, please", ""),
+    ("jazz, based on my taste", "jazz"),
+    ("something I'd like for the evening", "evening"),
+    ("music that fits my profile but slower", "slower"),
+    ("stuff close to what I tend to stream", ""),
+])
+def test_pointing_at_the_listeners_own_listening(text, rest):
+    t = turn(text)
+    assert t.habitual, text
+    words = t.request.text.casefold() if t.request else ""
+    assert not {"usually", "history", "taste", "profile", "stream", "usual"} & set(words.replace(",", " ").split())
+    if rest:
+        assert rest in words
+
+
+@pytest.mark.parametrize("text", [
+    "I like jazz", "not my usual stuff please", "something different from what I usually play",
+    "songs like Hallelujah", "dinner jazz", "music to taste wine to",
+    "what I need is calm piano", "play what you like", "my friend loves metal",
+])
+def test_other_requests_do_not_point_at_the_history(text):
+    assert not turn(text).habitual, text

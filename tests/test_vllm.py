@@ -81,3 +81,92 @@ def test_a_stopped_server_is_a_clear_error(monkeypatch, capsys):
     monkeypatch.setenv("ENCORE_LLM_URL", f"http://127.0.0.1:{free_port()}/v1")
     code, _, err = run_cli(["recommend", "calm songs", "--explain"], capsys)
     assert code == 1 and "cannot reach the LLM server" in err and len(err.strip().splitlines()) == 1
+
+
+class _Recorder:
+    """A loopback proxy in front of the served model that keeps every request body it forwards."""
+
+    def __init__(self, upstream: str):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.bodies: list[str] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _forward(self, method: str):
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                recorder.bodies.append(body.decode("utf-8", "replace"))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                with httpx.stream(method, upstream.rstrip("/") + self.path, content=body, headers=headers,
+                                  timeout=120) as reply:
+                    self.send_response(reply.status_code)
+                    for key, value in reply.headers.items():
+                        if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                            self.send_header(key, value)
+                    self.send_header("connection", "close")
+                    self.end_headers()
+                    for chunk in reply.iter_raw():
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+
+            def do_GET(self):
+                self._forward("GET")
+
+            def do_POST(self):
+                self._forward("POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_a_served_model_never_sees_the_listening_history(vllm_url, monkeypatch, capsys, tmp_path):
+    """The listener's history (artists they play, a marker that exists only in their export) never reaches the
+    served model, while the model still writes about what the conversation itself found."""
+    import io
+    import sys
+
+    from tests.conftest import DEMO_CATALOG
+
+    lines = DEMO_CATALOG.read_text(encoding="utf-8").splitlines()[:160]
+    path = tmp_path / "slice.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run_cli(["ingest", str(path), "--quiet"], capsys)[0] == 0
+    played = ["Frank Sinatra", "Miles Davis", "Sam Cooke", "The Platters"]  # calm: never loud rock
+    marker = "Ozzlewick Tarn Quartet"
+    rows = [json.loads(line) for line in lines]
+    assert not any(name in line for name in played for line in lines if '"genre": "rock"' in line)
+    history = ["artist,title,played_at"] + [f"{r['artist']},{r['title']},2024-03-{1 + i % 27:02d}T21:00:00Z"
+                                            for i, r in enumerate(r for r in rows if r["artist"] in played)]
+    history += [f"{marker},A Song Only I Know,2024-03-28T21:00:00Z"]
+    (tmp_path / "history.csv").write_text("\n".join(history) + "\n", encoding="utf-8")
+    assert run_cli(["history", "import", str(tmp_path / "history.csv"), "--user", "private-listener"], capsys)[0] == 0
+
+    proxy = _Recorder(vllm_url.removesuffix("/v1"))
+    monkeypatch.setenv("ENCORE_LLM_URL", proxy.url + "/v1")
+    try:
+        monkeypatch.setattr(sys, "stdin", io.StringIO("something like what I usually play\nloud rock for a party\n"))
+        code, out, err = run_cli(["chat", "--json", "--user", "private-listener"], capsys)
+        assert code == 0, err
+        replies = [json.loads(line) for line in out.splitlines()]
+        assert any(t["artist"] in played for t in replies[0]["tracks"])  # the profile did act
+        code, out, err = run_cli(["recommend", "loud rock for a party", "--user", "private-listener", "--explain",
+                                  "--k", "4", "--json"], capsys)
+        assert code == 0, err
+        code, out, err = run_cli(["playlist", "my usual kind of music", "--user", "private-listener", "--json"],
+                                 capsys)
+        assert code == 0, err
+    finally:
+        proxy.close()
+    sent = "\n".join(proxy.bodies)
+    assert len(proxy.bodies) >= 3  # the model was asked (the rock turn's remark, the explanations)
+    for name in [*played, marker]:
+        assert name not in sent and json.dumps(name)[1:-1] not in sent, name
