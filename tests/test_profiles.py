@@ -210,3 +210,42 @@ def test_the_web_app_uses_the_login_profile_and_never_lists_another(cli, tmp_pat
         assert sum(t.get("genre") == "metal" for t in metal) >= 4, [t.get("genre") for t in metal]
     finally:
         app.close()
+
+
+HISTORY_SAMPLES = Path(__file__).parent / "data" / "history"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in HISTORY_SAMPLES.iterdir() if p.name != "truncated.json"))
+def test_every_sample_export_imports_into_a_profile(cli, name):
+    user = "sample-" + name.split(".")[0].lower().replace("_", "-")
+    code, out, err = cli("history", "import", HISTORY_SAMPLES / name, "--user", user)
+    assert code == 0, err
+    stored = int(out.split("holds ")[1].split()[0])
+    assert stored > 0
+    code, out, _ = cli("history", "import", HISTORY_SAMPLES / name, "--user", user)  # again: nothing twice
+    assert "0 new" in out and f"holds {stored} plays" in out
+
+
+def test_a_zip_export_imports_with_its_loved_and_hated_marks(cli, tmp_path):
+    import zipfile
+
+    def listen(msid, artist, title, at):
+        return json.dumps({"listened_at": at, "recording_msid": msid,
+                           "track_metadata": {"artist_name": artist, "track_name": title,
+                                              "additional_info": {"recording_msid": msid}}})
+
+    archive = tmp_path / "listenbrainz_export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("user.json", json.dumps({"user_name": "someone"}))
+        z.writestr("listens/2024/1.jsonl", "\n".join([
+            listen("m1", "Miles Davis", "So What", 1704100000), listen("m2", "Metallica", "Enter Sandman", 1704200000),
+            listen("m1", "Miles Davis", "So What", 1704300000)]) + "\n")
+        z.writestr("feedback.jsonl", "\n".join([json.dumps({"recording_msid": "m1", "score": 1, "created": 1704400000}),
+                                                json.dumps({"recording_msid": "m2", "score": -1,
+                                                            "created": 1704500000})]) + "\n")
+    code, out, err = cli("history", "import", archive, "--user", "zip-listener")
+    assert code == 0, err
+    assert "read 5 plays" in out and "5 matched" in out
+    code, out, _ = cli("profile", "show", "zip-listener", "--json")
+    shown = json.loads(out)
+    assert [a["name"] for a in shown["top_artists"]] == ["Miles Davis"]  # the hated one counts against
