@@ -31,8 +31,13 @@ def _tokenizer() -> Tokenizer:
     return Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
 
 
-_STRING = r'"(?:[^"\\]|\\.)*"'
+_STRING = r'"(?:[^"\\]++|\\.)*+"'  # a JSON string literal (possessive: no backtracking)
 _HEAD = re.compile(rf'\{{"id":{_STRING},"title":({_STRING})(?:,"artist":({_STRING}))?')
+
+
+def _literal(text: str) -> str:
+    """A JSON string literal's value (most need no unescaping)."""
+    return text[1:-1] if "\\" not in text else json.loads(text)
 
 
 @dataclass
@@ -125,8 +130,8 @@ class LexicalIndex:
         for track_id, record in zip(self.ids, self.records, strict=True):
             head = _HEAD.match(record)
             if head:
-                artist = json.loads(head.group(2)) if head.group(2) else None
-                out.append((track_id, json.loads(head.group(1)), artist))
+                artist = _literal(head.group(2)) if head.group(2) else None
+                out.append((track_id, _literal(head.group(1)), artist))
             else:
                 data = json.loads(record)
                 out.append((track_id, data["title"], data.get("artist")))

@@ -44,17 +44,18 @@ class TrackMatcher:
     """Finds the catalog track a (artist, title) pair means; answers are cached, since a history repeats itself."""
 
     def __init__(self, index: LexicalIndex):
-        self.titles: dict[str, dict[str, str]] = {}  # artist key -> title key -> track id
+        # artist key -> (track id, title as written); titles are keyed only for the artists a history names
+        self.tracks: dict[str, list[tuple[str, str]]] = {}
         billed: dict[str, set[str]] = {}  # an artist field -> its keys (an artist has many tracks: once each)
         for track_id, title, artist in index.names():
             if not artist:
                 continue
             if artist not in billed:
                 billed[artist] = {artist_key(artist), *(artist_key(b) for b in billed_names(artist.casefold()))}
-            title = title_key(title)
             for name in billed[artist]:
-                self.titles.setdefault(name, {}).setdefault(title, track_id)
-        self.artists = list(self.titles)
+                self.tracks.setdefault(name, []).append((track_id, title))
+        self._titles: dict[str, dict[str, str]] = {}
+        self.artists = list(self.tracks)
         self._guessed: dict[str, str | None] = {}  # a misspelt artist -> the catalog's, once looked up
         self._cache: dict[tuple[str, str], str | None] = {}
 
@@ -86,7 +87,7 @@ class TrackMatcher:
         found = self._find_artist(artist)
         if found is None:
             return None
-        titles = self.titles[found]
+        titles = self._titles_of(found)
         if title in titles:
             return titles[title]
         if len(title) < 4:  # "Go" vs "No": too short to forgive a typo
@@ -94,12 +95,21 @@ class TrackMatcher:
         best = process.extractOne(title, list(titles), scorer=fuzz.ratio, score_cutoff=TITLE_CUTOFF)
         return titles[best[0]] if best else None
 
+    def _titles_of(self, artist: str) -> dict[str, str]:
+        """Title key -> track id, for one artist (the first track of a title wins)."""
+        if artist not in self._titles:
+            keyed: dict[str, str] = {}
+            for track_id, title in self.tracks[artist]:
+                keyed.setdefault(title_key(title), track_id)
+            self._titles[artist] = keyed
+        return self._titles[artist]
+
     def _exact_artist(self, artist: str) -> str | None:
-        if artist in self.titles:
+        if artist in self.tracks:
             return artist
-        if artist.startswith("the ") and artist[4:] in self.titles:
+        if artist.startswith("the ") and artist[4:] in self.tracks:
             return artist[4:]
-        if f"the {artist}" in self.titles:
+        if f"the {artist}" in self.tracks:
             return f"the {artist}"
         return None
 
