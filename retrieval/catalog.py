@@ -23,6 +23,7 @@ from .embed import Embedder, get_embedder
 from .errors import CatalogError
 from .genres import GENRE_WORDS
 from .importers import BadRow, read_source
+from .infer import LexiconReader, MoodModel, infer_tracks, needs_inference, reader_for
 from .lexical import LexicalIndex
 from .mood import lexicon_words
 from .query import ArtistMatcher, Request, read_request
@@ -64,13 +65,17 @@ class Catalog:
         self._index: LexicalIndex | None = None
         self._artists: tuple[LexicalIndex, ArtistMatcher] | None = None
         self._checked = 0.0
+        self._reader: MoodModel | LexiconReader | None = None
 
     # --- writing ---------------------------------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[Path], fmt: str = "auto", reset: bool = False,
-               on_bad: Callable[[BadRow], None] | None = None, progress: bool | None = None) -> IngestReport:
+               on_bad: Callable[[BadRow], None] | None = None, progress: bool | None = None,
+               infer: bool = True) -> IngestReport:
         """Upsert every good row of every source; bad rows are reported and skipped. Safe to re-run after a
-        crash: rows already stored unchanged are skipped without re-embedding."""
+        crash: rows already stored unchanged are skipped without re-embedding. With `infer`, a track whose
+        source gave no moods, energy or valence gets them read from its own text (`retrieval.infer`), from the
+        embedding computed here anyway, and stored apart from the given fields."""
         paths = list(paths)
         for path in paths:  # read each source's first row now: a wrong file fails before anything is touched
             next(iter(read_source(path, fmt)), None)
@@ -89,19 +94,19 @@ class Catalog:
                     if on_bad:
                         on_bad(row.bad)
                     continue
-                batch.append(row.track)
+                batch.append(self._prepared(row.track) if infer else row.track)
                 if len(batch) >= BATCH:
-                    self._upsert(collection, batch, report)
+                    self._upsert(collection, batch, report, infer)
                     batch = []
             if batch:
-                self._upsert(collection, batch, report)
+                self._upsert(collection, batch, report, infer)
                 batch = []
             bar.close()
         report.total = collection.count()
         self.rebuild_index()
         return report
 
-    def _upsert(self, collection, tracks: list[Track], report: IngestReport) -> None:
+    def _upsert(self, collection, tracks: list[Track], report: IngestReport, infer: bool = False) -> None:
         unique = {t.id: t for t in tracks}  # a later row with the same id wins, as an upsert would
         stored = collection.get(ids=list(unique), include=["metadatas"])
         known = {i: (m or {}).get("fingerprint") for i, m in zip(stored["ids"], stored["metadatas"], strict=True)}
@@ -111,8 +116,24 @@ class Catalog:
         report.added += sum(1 for t in changed if t.id not in known)
         if changed:
             documents = [t.document() for t in changed]
-            collection.upsert(ids=[t.id for t in changed], documents=documents,
-                              embeddings=self.embedder.encode(documents), metadatas=[t.metadata() for t in changed])
+            vectors = self.embedder.encode(documents)
+            if infer:
+                changed = infer_tracks(changed, vectors, self._mood_reader())
+            collection.upsert(ids=[t.id for t in changed], documents=documents, embeddings=vectors,
+                              metadatas=[t.metadata() for t in changed])
+
+    def _prepared(self, track: Track) -> Track:
+        """A track to infer moods for carries the reader's version before it is compared with the stored one, so
+        a re-ingest with the same reader finds it unchanged and another reader (or --no-infer) redoes it."""
+        if not needs_inference(track):
+            return track
+        return track.model_copy(update={"mood_model": self._mood_reader().version})
+
+    def _mood_reader(self) -> MoodModel | LexiconReader:
+        """The packaged mood model when it fits this catalog's embedder (loaded once), else the lexicon."""
+        if self._reader is None:
+            self._reader = reader_for(self.embedder)
+        return self._reader
 
     def drop(self) -> None:
         self.store.drop(self.name)

@@ -97,6 +97,27 @@ def read_mood(text: str) -> Mood:
     return Mood(tuple(moods), _combine(energies), _combine(valences), tuple(matched))
 
 
+def phrase_moods(phrase: str) -> tuple[str, ...]:
+    """The moods a lexicon phrase (one of `Mood.phrases`) stands for; () for a phrase the lexicon does not know."""
+    entry = _lexicon().entries.get(phrase)
+    return entry.moods if entry else ()
+
+
+@lru_cache(maxsize=1)
+def mood_levels() -> dict[str, tuple[float | None, float | None]]:
+    """Each mood's typical (energy, valence): the mean middle of the ranges of the lexicon entries led by that
+    mood; None for a part they leave open ("happy" says nothing of energy). A mood that leads no entry with a
+    range borrows from the entries that name it. Lets moods read from a text suggest energy and valence."""
+    entries = [e for e in {id(e): e for e in _lexicon().entries.values()}.values() if e.energy or e.valence]
+
+    def level(mood: str, part: str) -> float | None:
+        chosen = [e for e in entries if e.moods[:1] == (mood,)] or [e for e in entries if mood in e.moods]
+        values = [sum(r) / 2 for r in (getattr(e, part) for e in chosen) if r]
+        return sum(values) / len(values) if values else None
+
+    return {mood: (level(mood, "energy"), level(mood, "valence")) for mood in _lexicon().vocabulary}
+
+
 def _combine(ranges: list[tuple[float, float]]) -> tuple[float, float] | None:
     """Intersect the asked ranges; if they conflict ("calm" + "party"), span them instead."""
     if not ranges:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # Fields kept as top-level Chroma metadata so they can be filtered on; the full record rides along as JSON.
 FILTER_FIELDS = ("artist_key", "genre", "year", "energy", "valence")
+# What mood inference (retrieval.infer) wrote: a function of the track's own fields and `mood_model`, so a
+# fingerprint need not hash them (re-ingest compares before anything is embedded or inferred).
+INFERRED_OUTPUTS = frozenset({"inferred_moods", "inferred_energy", "inferred_valence", "inferred_confidence",
+                              "mood_evidence", "mood_source"})
 
 
 def _clean_text(value: Any) -> Any:
@@ -63,9 +67,19 @@ class Track(BaseModel):
     rating: float | None = Field(default=None, ge=0, le=5)
     description: str | None = None
     lyrics: str | None = None
+    comments: list[str] = Field(default_factory=list)  # what listeners wrote about it
     audio_url: str | None = None
     license: str | None = None
     source: str | None = None
+    # Read from the track's own text at ingest when the source gave no moods, energy or valence; kept apart from
+    # the given labels, which always win. `inferred_moods`: mood -> confidence 0..1, best first.
+    inferred_moods: dict[str, float] = Field(default_factory=dict)
+    inferred_energy: float | None = Field(default=None, ge=0, le=1)
+    inferred_valence: float | None = Field(default=None, ge=0, le=1)
+    inferred_confidence: float | None = Field(default=None, ge=0, le=1)  # of the inferred energy and valence
+    mood_evidence: list[str] = Field(default_factory=list)  # words of the text the reading rests on
+    mood_source: Literal["description", "lyrics", "comments"] | None = None  # the text that says the most
+    mood_model: str | None = None  # which inference produced the fields above (its version)
 
     @model_validator(mode="before")
     @classmethod
@@ -95,6 +109,20 @@ class Track(BaseModel):
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _as_list(value)
+
+    @field_validator("comments", mode="before")
+    @classmethod
+    def _comments(cls, value: Any) -> Any:
+        """One comment or a list of them (a JSON list in a CSV cell too); case and wording are kept."""
+        if isinstance(value, str) and value.strip().startswith("["):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                pass
+        values = [value] if isinstance(value, str) else value or []
+        if not isinstance(values, list | tuple):
+            raise ValueError("expected a comment or a list of comments")
+        return [text for text in (_clean_text(str(v)) for v in values) if text]
 
     @field_validator("year", "energy", "valence", "tempo_bpm", "duration_s", "rating", mode="before")
     @classmethod
@@ -140,11 +168,16 @@ class Track(BaseModel):
             parts.append(self.description)
         if self.lyrics:
             parts.append("Lyrics: " + self.lyrics[:300])
+        if self.comments:
+            parts.append("Listeners: " + " ".join(self.comments)[:300])
         return " ".join(parts)
 
     def fingerprint(self) -> str:
-        """Changes whenever anything stored about the track changes; lets a re-ingest skip unchanged rows."""
-        return hashlib.sha1(self.model_dump_json().encode()).hexdigest()[:16]
+        """Changes whenever anything stored about the track changes; lets a re-ingest skip unchanged rows. What
+        Encore inferred counts through `mood_model` (the same fields and model infer the same), so a re-ingest
+        can compare a row as read with the stored one before inferring anything."""
+        exclude = INFERRED_OUTPUTS if self.mood_model else None
+        return hashlib.sha1(self.model_dump_json(exclude=exclude).encode()).hexdigest()[:16]
 
     def metadata(self) -> dict[str, str | int | float]:
         """Flat, filterable metadata for the vector store (no None values, as Chroma requires)."""

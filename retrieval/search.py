@@ -13,11 +13,12 @@ from .filters import SCAN_LIMIT, Filters
 from .fusion import fuse, rrf_score
 from .lexical import LexicalIndex
 from .query import Request
-from .records import Track, energy_level, style_words_of
+from .records import INFERRED_OUTPUTS, Track, energy_level, style_words_of
 
 WEIGHTS = {"relevance": 0.40, "mood": 0.22, "energy": 0.16, "valence": 0.10, "genre": 0.22,
            "instrumental": 0.15, "artist": 0.30, "rating": 0.03}
 OUT_OF_RANGE_PENALTY = {"energy": 0.8, "valence": 0.5}
+UNKNOWN_FIT = 0.4  # how well a track of unknown energy (or valence) fits an asked range
 
 
 # artist fields that name no one: they never count towards the per-artist cap
@@ -39,6 +40,7 @@ class Evidence:
     named_artist: bool = False
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    inferred_moods: tuple[str, ...] = ()  # asked moods the track's own text reads as (it has no given moods)
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,20 @@ class Hit:
     evidence: Evidence = field(default_factory=Evidence)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"id": self.track.id, "title": self.track.title, "artist": self.track.artist,
-                "score": round(self.score, 4), "why": self.why}
-        data.update(self.track.model_dump(exclude_none=True, exclude={"id", "title", "artist", "lyrics"}))
+        """The contract's track object: given fields keep their meaning (`moods` are the source's); what Encore
+        read from the text comes as `inferred_*`, only when there is some."""
+        track = self.track
+        data = {"id": track.id, "title": track.title, "artist": track.artist, "score": round(self.score, 4),
+                "why": self.why}
+        data.update(track.model_dump(exclude_none=True, exclude={"id", "title", "artist", "lyrics", "comments",
+                                                                 *INFERRED_OUTPUTS, "mood_model"}))
+        if track.inferred_moods:
+            data["inferred_moods"] = [{"mood": m, "confidence": round(c, 3)} for m, c in track.inferred_moods.items()]
+            data["mood_evidence"] = track.mood_evidence
+            data["mood_source"] = track.mood_source
+        for name in ("inferred_energy", "inferred_valence", "inferred_confidence"):
+            if getattr(track, name) is not None:
+                data[name] = getattr(track, name)
         return data
 
 
@@ -60,10 +73,21 @@ def _fit(value: float | None, wanted: tuple[float, float] | None) -> tuple[float
     if wanted is None:
         return 0.0, 0.0
     if value is None:
-        return 0.4, 0.0
+        return UNKNOWN_FIT, 0.0
     target = sum(wanted) / 2
     outside = max(0.0, wanted[0] - value, value - wanted[1])
     return 1.0 - abs(value - target), outside
+
+
+def _fit_inferred(given: float | None, inferred: float | None, confidence: float | None,
+                  wanted: tuple[float, float] | None) -> tuple[float, float]:
+    """A given value fits as itself; an inferred one (only where none is given) moves the neutral fit towards its
+    own by its confidence, penalties included."""
+    if given is not None or inferred is None or wanted is None:
+        return _fit(given, wanted)
+    fit, outside = _fit(inferred, wanted)
+    weight = confidence or 0.0
+    return UNKNOWN_FIT + weight * (fit - UNKNOWN_FIT), weight * outside
 
 
 def style_words(track: Track) -> set[str]:
@@ -74,20 +98,25 @@ def style_words(track: Track) -> set[str]:
 def score_track(track: Track, request: Request, relevance: float) -> tuple[float, Evidence]:
     mood = request.mood
     moods = tuple(m for m in mood.moods if m in track.moods)
-    energy_fit, energy_out = _fit(track.energy, mood.energy)
-    valence_fit, valence_out = _fit(track.valence, mood.valence)
+    # moods read from the text count only where none are given, each by its confidence
+    inferred = {} if track.moods else {m: track.inferred_moods[m] for m in mood.moods if m in track.inferred_moods}
+    energy_fit, energy_out = _fit_inferred(track.energy, track.inferred_energy, track.inferred_confidence,
+                                           mood.energy)
+    valence_fit, valence_out = _fit_inferred(track.valence, track.inferred_valence, track.inferred_confidence,
+                                             mood.valence)
     words = style_words(track)
     genres = tuple(g for g in request.genres if g in words)
     instrumental = request.instrumental and "instrumental" in words
     named = bool(track.artist_keys & set(request.artists))
     score = WEIGHTS["relevance"] * relevance
-    score += WEIGHTS["mood"] * (len(moods) / len(mood.moods) if mood.moods else 0.0)
+    score += WEIGHTS["mood"] * ((len(moods) + sum(inferred.values())) / len(mood.moods) if mood.moods else 0.0)
     score += WEIGHTS["energy"] * energy_fit + WEIGHTS["valence"] * valence_fit
     score -= OUT_OF_RANGE_PENALTY["energy"] * energy_out + OUT_OF_RANGE_PENALTY["valence"] * valence_out
     score += WEIGHTS["genre"] * (1.0 if genres else 0.0) + WEIGHTS["instrumental"] * instrumental
     score += WEIGHTS["artist"] * named + WEIGHTS["rating"] * ((track.rating or 0) / 5)
     era = (request.year_min, request.year_max) if request.year_min or request.year_max else None
-    return score, Evidence(moods, mood.phrases, genres, mood.energy, era, instrumental, named)
+    return score, Evidence(moods, mood.phrases, genres, mood.energy, era, instrumental, named,
+                           inferred_moods=tuple(inferred))
 
 
 def search(index: LexicalIndex, collection: Any, embedder: Embedder, request: Request, k: int = 10,
@@ -198,13 +227,16 @@ def why(track: Track, evidence: Evidence, request: Request) -> str:
     details = []
     if evidence.moods:
         details.append(f"tagged {_join(evidence.moods)}")
+    if evidence.inferred_moods:
+        details.append(_reads_as(track, evidence.inferred_moods))
     if evidence.genres:
         details.append(f"the {_join(evidence.genres)} you asked for")
     if evidence.instrumental:
         details.append("with no vocals")
     if evidence.named_artist:
         details.append("by an artist you named")
-    if evidence.mood_words and (evidence.moods or evidence.energy_asked and track.energy is not None):
+    if evidence.mood_words and (evidence.moods or evidence.inferred_moods
+                                or evidence.energy_asked and track.energy is not None):
         details.append(f"fitting \u2018{_join(evidence.mood_words[:3])}\u2019")
     if details:
         sentence += ", " + ", ".join(details)
@@ -213,6 +245,15 @@ def why(track: Track, evidence: Evidence, request: Request) -> str:
     elif track.description:  # found for the listener, not for words (their history, their likes)
         sentence += f": {_snippet(track.description)}"
     return sentence.rstrip(" .") + "."
+
+
+READS_AS = {"description": "whose description reads as", "lyrics": "whose lyrics read as",
+            "comments": "whose listeners' comments read as"}
+
+
+def _reads_as(track: Track, moods: Iterable[str]) -> str:
+    """Moods read from the text, said as read, not as labels: "whose lyrics read as heartbroken"."""
+    return f"{READS_AS.get(track.mood_source or 'description', READS_AS['description'])} {_join(moods)}"
 
 
 def _join(words: Iterable[str]) -> str:

@@ -29,7 +29,8 @@ def installed(tmp_path_factory) -> Path:
     wheel = next((root / "dist").glob("encore-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for data in ("retrieval/demo/catalog.jsonl", "retrieval/demo/comments.jsonl", "retrieval/demo/lyrics.jsonl",
-                 "retrieval/mood_lexicon.json", "agent/prompts/review_system.txt"):
+                 "retrieval/mood_lexicon.json", "retrieval/mood_labels.json", "retrieval/mood_model.npz",
+                 "agent/prompts/review_system.txt"):
         assert data in names, f"{data} is not in the wheel"
     venv = root / "venv"
     _run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", venv], 120)

@@ -67,6 +67,7 @@ for command in (find.setup, find.ingest, find.recommend, talk.chat, talk.playlis
 app.command("ui")(talk.web)
 models_app.command("pull")(engine.models_pull)
 eval_app.command("cpcd")(evaluate.cpcd)
+eval_app.command("moods")(evaluate.moods)
 eval_app.command("taste")(evaluate.taste)
 history_app.command("import")(listen.history_import)
 profile_app.command("show")(listen.profile_show)

@@ -2,6 +2,7 @@
 
     encore ingest ../shared/datasets/cpcd/tracks.jsonl --format cpcd --collection cpcd
     encore eval cpcd --dialogs ../shared/datasets/cpcd/dialogs.dev.jsonl --collection cpcd --out preds.jsonl
+    encore eval moods --captions ../shared/datasets/musiccaps/musiccaps.dev.csv [--fit]
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from .common import settings_of
+from .common import fail, settings_of
 
 
 def cpcd(
@@ -103,3 +104,34 @@ def taste(
         else:
             typer.echo(f"profile / {other}: no ratio ({other} found no target in any pair; profile "
                        f"{profile:.4f} vs 0)")
+
+
+def moods(
+    ctx: typer.Context,
+    captions: Annotated[Path | None, typer.Option(help="The MusicCaps dev CSV (ytid, aspect_list, caption); default: "
+                                                       "../shared/datasets/musiccaps/musiccaps.dev.csv when there.")]
+    = None,
+    fit: Annotated[bool, typer.Option(help="First refit the mood model on the tune half and rewrite the packaged "
+                                           "retrieval/mood_model.npz (about two minutes).")] = False,
+) -> None:
+    """Infer moods from MusicCaps captions (report half) and from Encore's demo lyrics, comments and descriptions;
+    print macro-F1, P@3 and energy/valence beside the lexicon and embedding-prototype baselines; write a PNG."""
+    from retrieval.embed import get_embedder
+    from retrieval.mood_eval import default_captions, evaluate, fit_packaged, plot, tables
+
+    captions = captions or default_captions()
+    if captions is None:
+        fail("give --captions PATH (the MusicCaps dev CSV); ../shared/datasets/musiccaps/musiccaps.dev.csv is not "
+             "here")
+    if not captions.is_file():
+        fail(f"{captions}: no such file (the MusicCaps dev CSV, with ytid, aspect_list and caption)")
+    settings = settings_of(ctx)
+    embedder = get_embedder(settings)
+    model = None
+    if fit:
+        model = fit_packaged(embedder, captions)
+        typer.echo(f"fitted {model.version}: {model.about}")
+    report = evaluate(embedder, captions, model)
+    typer.echo(tables(report))
+    png = plot(report, settings.root() / "reports" / "moods.png")
+    typer.echo(f"\nwrote {png}")

@@ -45,12 +45,15 @@ def ingest(
     collection: CollectionOpt = None,
     reset: Annotated[bool, typer.Option(help="Drop the collection first and rebuild it.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not list bad rows, only count them.")] = False,
+    infer: Annotated[bool, typer.Option("--infer/--no-infer", help="Read moods, energy and valence from the text "
+                                        "(description, lyrics, comments) of tracks whose source gives none; "
+                                        "stored as inferred, apart from given labels.")] = True,
 ) -> None:
     """Import tracks into a collection (upsert by id). Bad rows are named as FILE:LINE: reason and skipped."""
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     catalog = open_catalog(ctx, collection, must_have_tracks=False)
-    report = catalog.ingest(paths, fmt, reset=reset,
+    report = catalog.ingest(paths, fmt, reset=reset, infer=infer,
                             on_bad=None if quiet else lambda bad: typer.echo(f"skipped {bad}", err=True))
     typer.echo(f"ingested {report.ingested} tracks ({report.added} added, {report.updated} updated, "
                f"{report.unchanged} unchanged); skipped {len(report.bad)} bad rows; "
@@ -106,14 +109,16 @@ def recommend(
 
     def run(request: str) -> list[Hit]:
         if personal is not None:
-            hits = [h for h in personal.picks(request, 3 * k if filters != Filters() else k, prior)[1]
-                    if filters.admits(h.track)][:k]
+            _, found, private = personal.picks(request, 3 * k if filters != Filters() else k, prior)
+            hits = [h for h in found if filters.admits(h.track)][:k]
         else:
-            hits = catalog.search(request, k=k, filters=filters, max_per_artist=max_per_artist or None)
+            hits, private = catalog.search(request, k=k, filters=filters, max_per_artist=max_per_artist or None), ()
         if chat is not None:
             from agent.explain import explained
 
-            hits = explained(chat, request, hits)
+            shared = [h for h in hits if h.track.id not in private]  # a served model never sees what history brought
+            written = {h.track.id: h for h in explained(chat, request, shared)} if shared else {}
+            hits = [written.get(h.track.id, h) for h in hits]
         return hits
 
     if queries is not None:
