@@ -31,16 +31,20 @@ class Listener:
         self._cluster_of: dict[str, str] = {}  # track id -> the taste it was found near
 
     def _load(self, catalog: Catalog) -> None:
+        """Artist weights, once (built aside and then set: web sessions share a listener across threads)."""
         if self._artists:
             return
         index = catalog.index()
+        weights: dict[str, float] = {}
+        display: dict[str, str] = {}
         for track_id, weight in self.profile.weights.items():
             track = index.get(track_id)
             if track is None or not track.artist:
                 continue
-            self.artist_weight[track.artist_key] = self.artist_weight.get(track.artist_key, 0.0) + weight
-            self._display[track.artist_key] = track.artist
-        self._artists = [a for a, w in sorted(self.artist_weight.items(), key=lambda x: (-x[1], x[0])) if w > 0]
+            weights[track.artist_key] = weights.get(track.artist_key, 0.0) + weight
+            display[track.artist_key] = track.artist
+        self.artist_weight, self._display = weights, display
+        self._artists = [a for a, w in sorted(weights.items(), key=lambda x: (-x[1], x[0])) if w > 0]
 
     def ranked(self, catalog: Catalog, filters: Filters, k: int) -> list[Track]:
         """Unplayed tracks near each taste cluster (each gets places by its share, and at least a few), interleaved
@@ -57,9 +61,11 @@ class Listener:
                                             else "close to the music you play")
             lists.append(near)
         artists = self._artists[:TOP_ARTISTS]
-        if artists and self.profile.clusters:
-            near = catalog.near(self.profile.clusters[0].centroid, k,
-                                replace(filters, artists=catalog.index().billed(set(artists))))
+        billed = catalog.index().billed(set(artists))
+        if filters.artists:  # the request names its artists: the profile may only reorder those
+            billed = billed & filters.artists
+        if artists and billed and self.profile.clusters:
+            near = catalog.near(self.profile.clusters[0].centroid, k, replace(filters, artists=billed))
             lists.append(_by_artist(near, artists))
         return _interleave(lists, k)
 

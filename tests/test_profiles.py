@@ -249,3 +249,12 @@ def test_a_zip_export_imports_with_its_loved_and_hated_marks(cli, tmp_path):
     code, out, _ = cli("profile", "show", "zip-listener", "--json")
     shown = json.loads(out)
     assert [a["name"] for a in shown["top_artists"]] == ["Miles Davis"]  # the hated one counts against
+
+
+def test_a_named_artist_is_not_crowded_out_by_the_profile(cli, tmp_path):
+    cli("history", "import", history(tmp_path / "n.csv", METAL, repeats=4), "--user", "metal-fan-2")
+    code, out, err = cli("recommend", "songs by Miles Davis", "--user", "metal-fan-2", "--json")
+    assert code == 0, err
+    tracks = picks(out)
+    assert tracks and tracks[0]["artist"] == "Miles Davis"
+    assert not any(t.get("genre") == "metal" for t in tracks[:2])
