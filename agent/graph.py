@@ -171,7 +171,7 @@ class Agent:
         wanted = max(0, turn["n"] - len(kept)) if kept else turn["n"]
         prior = self._prior()
         hits = rank(self.catalog, taste, state["candidates"], wanted, turn["named"],
-                    avoided=prior.avoided if prior else frozenset()) if wanted else []
+                    avoided=_avoided(prior)) if wanted else []
         picks = kept + [_hit_dict(h) for h in hits]
         if picks:  # when nothing fits, the last list stays on screen ("why #2?" still means it)
             taste.shown = [p["id"] for p in picks]
@@ -221,7 +221,7 @@ class Agent:
         named = list(turn.request.artists if turn.request else ()) + list(turn.like_artists)
         prior = prior or self.prior
         found = candidates(self.catalog, taste, request, n, named, prior=prior, habitual=turn.habitual)
-        hits = rank(self.catalog, taste, found, n, named, avoided=prior.avoided if prior else frozenset())
+        hits = rank(self.catalog, taste, found, n, named, avoided=_avoided(prior))
         return turn, hits, self.intents.private(found) & {h.track.id for h in hits}
 
     def playlist(self, text: str, n: int = 12, describe: bool = True, prior: Prior | None = None) -> dict[str, Any]:
@@ -331,6 +331,11 @@ def session_taste(stored: Taste | dict[str, Any] | None) -> Taste:
 def new_session_id() -> str:
     """128 random bits: a session id cannot be guessed."""
     return uuid.uuid4().hex
+
+
+def _avoided(prior: Prior | None) -> frozenset[str]:
+    """Tracks the listener's history mostly skips (none without a profile)."""
+    return prior.avoided if prior is not None else frozenset()
 
 
 def _turn_dict(turn: Turn, taste: Taste) -> dict[str, Any]:

@@ -78,10 +78,6 @@ class Profile:
     span: tuple[int, int] | None = None  # first and last play (unix seconds), when the plays have times
 
     @property
-    def liked(self) -> list[str]:
-        return [i for i, w in sorted(self.weights.items(), key=lambda x: -x[1]) if w > 0]
-
-    @property
     def avoided(self) -> frozenset[str]:
         return frozenset(i for i, w in self.weights.items() if w < 0)
 

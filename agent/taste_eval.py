@@ -57,8 +57,10 @@ def pairs(dialogs: list[Dialog], catalog: Catalog) -> list[tuple[Dialog, int, li
 
 
 def run(catalog: Catalog, dialogs: list[Dialog], clusters: dict[str, str],
-        progress: Callable[[int], None] | None = None) -> TasteReport:
-    found = pairs(dialogs, catalog)
+        progress: Callable[[int], None] | None = None,
+        found: list[tuple[Dialog, int, list[str]]] | None = None) -> TasteReport:
+    """`found`: the (dialog, cutoff, history) pairs, when the caller has them already (`pairs()`)."""
+    found = pairs(dialogs, catalog) if found is None else found
     if not found:
         raise CatalogError("no (dialog, cutoff) pair has a liked track in the catalog and a goal left to find")
     values: dict[str, dict[str, list[float]]] = {s: {"hit@10": [], "ndcg@10": []} for s in SYSTEMS}

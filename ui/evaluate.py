@@ -87,8 +87,9 @@ def taste(
         typer.echo(f"encore: error: collection '{collection}' is empty; ingest CPCD's tracks.jsonl into it", err=True)
         raise typer.Exit(1)
     clusters = load_clusters(tracks or dialogs.with_name("tracks.jsonl"))
-    with tqdm(total=len(pairs(loaded, catalog)), desc="pairs", unit="pair", leave=False) as bar:
-        report = run(catalog, loaded, clusters, progress=lambda done: bar.update(done - bar.n))
+    found = pairs(loaded, catalog)
+    with tqdm(total=len(found), desc="pairs", unit="pair", leave=False) as bar:
+        report = run(catalog, loaded, clusters, progress=lambda done: bar.update(done - bar.n), found=found)
     typer.echo(f"{report.pairs} (dialog, cutoff) pairs from {len(loaded)} dialogs\n")
     typer.echo("| system | Hit@10 | 95% interval | nDCG@10 |\n|---|---:|---:|---:|")
     for name in SYSTEMS:
