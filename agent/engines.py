@@ -124,13 +124,29 @@ class LocalChatModel(BaseChatModel):
                 failure.append(error)
                 streamer.end()
 
+        halt = threading.Event()  # set when the caller stops reading (a stop string, a closed stream)
+        settings["stopping_criteria"] = _halt_criteria(halt)
         with lock:
             worker = threading.Thread(target=work, daemon=True)
             worker.start()
-            yield from _until_stop(streamer, stop or [], run_manager)
-            worker.join()
+            try:
+                yield from _until_stop(streamer, stop or [], run_manager)
+            finally:  # generation ends with the reading: the next caller gets the model at once
+                halt.set()
+                worker.join()
         if failure:
             raise failure[0]
+
+
+def _halt_criteria(halt: threading.Event) -> Any:
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class Halt(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.full((input_ids.shape[0],), halt.is_set(), dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([Halt()])
 
 
 def _until_stop(pieces: Iterator[str], stop: list[str],

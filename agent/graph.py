@@ -238,6 +238,16 @@ class Agent:
         title, description = writing.playlist(None if private else self.chat(), text, hits, verifier)
         return {"title": title, "description": description, "tracks": [_hit_dict(h) for h in hits]}
 
+    def playlist_written(self, text: str, n: int = 12, chat: BaseChatModel | None = None) -> dict[str, Any]:
+        """A playlist with its account (`encore eval text`): {"title", "written" (the description's
+        `writing.Written`), "titles" (the model's raw titles, each with whether it was kept), "tracks"}."""
+        from . import writing
+
+        _, hits, _ = self.picks(text, n, None)
+        title, written, titles = writing.playlist_written(chat or self.chat(), text, hits,
+                                                          self.catalog.artist_matcher())
+        return {"title": title, "written": written, "titles": titles, "tracks": [h.track for h in hits]}
+
     def describe(self, request: str, track_ids: list[str]) -> tuple[str, str]:
         """A title and a 2-4-sentence description for these catalog tracks, in this order (the playlist
         studio's list as the listener edited it)."""

@@ -126,10 +126,16 @@ class Intents:
     def review(self, track: Track, related: list[Track] | None = None, on_text: OnText = None) -> str:
         """A review of `track`; it may compare it with its nearest catalog neighbours (and name only those).
         `on_text` previews the model's checked sentences as they are written."""
+        return self.review_written(track, related, on_text).text
+
+    def review_written(self, track: Track, related: list[Track] | None = None, on_text: OnText = None,
+                       chat: BaseChatModel | None = None) -> writing.Written:
+        """The review with its account (which sentences the model wrote, every raw sentence judged); `chat`
+        overrides the agent's model (`encore eval text` compares two)."""
         related = self._related(track) if related is None else related
-        verifier = Verifier([track, *related], self.catalog.artist_matcher())
-        comments = comments_for(track.id, self.catalog.settings.comments_path)
-        return writing.review(self.chat(), track, comments, verifier, related, on_text)
+        comments = comments_for(track.id, self.catalog.settings.comments_path) + list(track.comments)
+        return writing.review_written(chat or self.chat(), track, list(dict.fromkeys(comments)),
+                                      self.catalog.artist_matcher(), related, on_text)
 
     def _related(self, track: Track) -> list[Track]:
         vector = self.catalog.vectors([track.id]).get(track.id)

@@ -1,26 +1,419 @@
-"""What the model writes: the short introduction to a list of picks (streamed, verified a sentence at a time),
-playlist titles and descriptions, and reviews. Everything is written from the retrieved facts only; the verifier
-removes any sentence that names music outside them, and grounded sentences built from the catalog's own fields
-fill in when the model says too little.
+"""What the model writes: reviews, playlist titles and descriptions, chat remarks and `--explain` sentences.
+
+Every text is a content plan (`retrieval.plans`): the model writes each point from only that point's facts, one
+short sentence at a time, and the claim checker (`claims.py`) keeps the sentence only if every name, number and
+music term in it is supported by those facts. A point whose sentence fails gets a grounded sentence built from
+the same facts (`templates.py`). The first sentence streams as soon as it is checked.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 
 from retrieval import Hit, Track
-from retrieval.query import ArtistMatcher
-from retrieval.records import ENERGY_WORDS, energy_level
+from retrieval.plans import (
+    MAX_TOKENS,
+    Point,
+    blend_facts,
+    common,
+    explain_point,
+    playlist_plan,
+    remark_point,
+    review_plan,
+    rich,
+    title_point,
+)
+from retrieval.query import ArtistMatcher, read_request
+from retrieval.text import phrase_key
 
-from .explain import facts, prompt
-from .verify import SentenceStream, Verifier, split_sentences
+from .claims import ClaimChecker, Verdict
+from .templates import grounded
+from .verify import Verifier
 
-REVIEW_WORDS = (120, 250)
 OnText = Callable[[str], None]
+REVIEW_WORDS = {True: (120, 250), False: (60, 150)}  # with a description, comments or lyrics / metadata only
+REVIEW_SENTENCES = (5, 14)
+SENTENCE_END = re.compile(r"[.!?]['\")\]\u201d]*(?=\s|$)")
+
+
+@dataclass
+class Line:
+    kind: str
+    text: str
+    source: str  # "model" | "template"
+    point: Point | None = field(default=None, repr=False)
+
+
+@dataclass
+class Written:
+    """A finished text with its account: which lines the model wrote, and every raw model sentence judged."""
+
+    text: str
+    lines: list[Line] = field(default_factory=list)
+    judged: list[tuple[str, str, Verdict]] = field(default_factory=list)  # (kind, raw sentence, verdict)
+    first_model_s: float | None = None  # seconds from the start to the first model-written sentence shown
+    seconds: float = 0.0
+
+
+# --- realising points ------------------------------------------------------------------------------------------
+
+def ask(chat: BaseChatModel, point: Point, count: int = 1) -> list[str]:
+    """The model's first `count` sentences for a point (generation stops once they end)."""
+    messages = [SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"])
+                for m in point.messages()]
+    text = ""
+    try:
+        for chunk in chat.stream(messages, max_tokens=MAX_TOKENS * count):
+            text += str(chunk.content)
+            if len(_ended(text)) >= count:
+                break
+    except ValueError as error:  # LangChain's "No generation chunks": the model ended at once, said nothing
+        if "no generation chunks" not in str(error).casefold():
+            raise
+    done = _ended(text)
+    rest = _tidy(text)[sum(len(x) + 1 for x in done):].strip()
+    return (done + ([rest] if rest and len(rest.split()) >= 3 else []))[:count]
+
+
+def _ended(text: str) -> list[str]:
+    """The sentences of `text` that have ended (the next has begun), of four words or more each."""
+    body, out, start = _tidy(text), [], 0
+    for match in SENTENCE_END.finditer(body):
+        if not body[match.end():match.end() + 1].isspace():
+            continue
+        candidate = body[start:match.end()].strip()
+        if len(candidate.split()) >= 4:
+            out.append(candidate)
+            start = match.end()
+    return out
+
+
+def _tidy(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("**", "")
+    text = re.sub(r"(?m)^\s*(#+|\*+|-\s|\d+[.)]\s)\s*", "", text)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+class Writer:
+    """Realises plans with one model (or none) under one checker."""
+
+    def __init__(self, chat: BaseChatModel | None, checker: ClaimChecker):
+        self.chat = chat
+        self.checker = checker
+
+    def lines(self, plan: list[Point], track: Track | None, tracks: list[Track], carried: str = "",
+              on_text: OnText | None = None, key: str | None = None,
+              extra_check: Callable[[Point, str], bool] | None = None) -> Written:
+        start = time.perf_counter()
+        written = Written("")
+        raws = self._raws(plan)
+        for point, raw in zip(plan, raws, strict=True):
+            sentence = raw() if callable(raw) else raw
+            line = None
+            if sentence:
+                verdict = self.checker.judge(sentence, point, carried, tracks)
+                if verdict.ok and not verdict.says_something:  # true, but it says nothing a reader can use
+                    verdict = Verdict(False, "empty", "")
+                if verdict.ok and extra_check and not extra_check(point, sentence):
+                    verdict = Verdict(False, "plan", "does not do what its point asks")
+                written.judged.append((point.kind, sentence, verdict))
+                if verdict.ok:
+                    line = Line(point.kind, sentence, "model", point)
+                    if written.first_model_s is None:
+                        written.first_model_s = time.perf_counter() - start
+            if line is None:
+                text = grounded(point, track, key)
+                line = Line(point.kind, text, "template", point) if text else None
+            if line is not None:
+                written.lines.append(line)
+                if on_text:
+                    on_text(line.text)
+        written.seconds = time.perf_counter() - start
+        return written
+
+    def _raws(self, plan: list[Point]) -> list:
+        """The model's sentence for each point: in order, one at a time, for the in-process model (the first
+        can stream at once); concurrently for a server, which batches them."""
+        if self.chat is None:
+            return [""] * len(plan)
+        from .engines import LocalChatModel
+
+        if isinstance(self.chat, LocalChatModel) or len(plan) == 1:
+            return [lambda p=p: _one(ask(self.chat, p)) for p in plan]
+        pool = ThreadPoolExecutor(max_workers=min(8, len(plan)))
+        futures = [pool.submit(lambda p: _one(ask(self.chat, p)), p) for p in plan]
+        pool.shutdown(wait=False)
+        return [f.result for f in futures]
+
+
+def _one(sentences: list[str]) -> str:
+    return sentences[0] if sentences else ""
+
+
+# --- reviews -----------------------------------------------------------------------------------------------------
+
+def review(chat: BaseChatModel | None, track: Track, comments: list[str], verifier: Verifier,
+           related: list[Track] = (), on_text: OnText | None = None) -> str:
+    """A review of 5-14 sentences: 120-250 words when the track has a description, comments or lyrics, 60-150
+    on metadata alone. The first sentence names the track and its artist."""
+    return review_written(chat, track, comments, verifier.catalog_artists, related, on_text).text
+
+
+def review_written(chat: BaseChatModel | None, track: Track, comments: list[str],
+                   artists: ArtistMatcher | None = None, related: list[Track] = (),
+                   on_text: OnText | None = None) -> Written:
+    plan = review_plan(track, comments, related)
+    carried = " ".join([track.lyrics or "", track.description or "", *comments, *track.comments])
+    writer = Writer(chat, ClaimChecker(artists))
+    written = writer.lines(plan, track, [track, *related], carried, on_text, track.id, _does_its_point)
+    lines = _unique_lines(written.lines)
+    low, high = REVIEW_WORDS[rich(track, comments)]
+    lines = _fit(lines, high)
+    written.lines = lines
+    written.text = " ".join(line.text for line in lines)
+    if _count(lines) < low:  # too short on its own: the grounded sentences of the points the model wrote
+        more = [Line(x.kind, grounded(x.point, track, track.id), "template", x.point) for x in lines
+                if x.source == "model" and x.point is not None]
+        for extra in more:
+            if _count(lines) >= low or len(lines) >= REVIEW_SENTENCES[1]:
+                break
+            if extra.text and extra.text not in {x.text for x in lines}:
+                lines.insert(_after(lines, extra.kind), extra)
+        written.lines = lines
+        written.text = " ".join(line.text for line in lines)
+    return written
+
+
+def _does_its_point(point: Point, sentence: str) -> bool:
+    key = f" {phrase_key(sentence)} "
+    if point.kind == "identity":  # the first sentence names the track and its artist
+        facts = dict(point.facts)
+        return all(f" {phrase_key(facts[k])} " in key for k in ("title", "artist") if facts.get(k))
+    if point.kind == "listener":  # a listener's view is attributed as such
+        return bool(re.search(r"(?i)\b(listener|listeners|fan|fans|one reviewer|someone|a comment)\b", sentence))
+    return True
+
+
+DROP_FIRST = ("listener", "described", "lyrics", "neighbours", "feeling")
+
+
+def _fit(lines: list[Line], high: int) -> list[Line]:
+    """Within the word limit: the optional points go first, the later of a kind before the earlier."""
+    lines = list(lines)
+    for kind in DROP_FIRST:
+        while _count(lines) > high and sum(1 for x in lines if x.kind == kind):
+            index = max(i for i, x in enumerate(lines) if x.kind == kind)
+            lines.pop(index)
+    while _count(lines) > high and len(lines) > REVIEW_SENTENCES[0]:
+        lines.pop(-2)
+    return lines[:REVIEW_SENTENCES[1]]
+
+
+def _after(lines: list[Line], kind: str) -> int:
+    last = [i for i, x in enumerate(lines) if x.kind == kind]
+    return (last[-1] + 1) if last else len(lines)
+
+
+def _count(lines: list[Line]) -> int:
+    return sum(len(x.text.split()) for x in lines)
+
+
+def _unique_lines(lines: list[Line]) -> list[Line]:
+    kept: list[tuple[set[str], Line]] = []
+    for line in lines:
+        words = set(re.findall(r"\w+", line.text.casefold()))
+        if words and all(len(words & w) / len(words | w) < 0.6 for w, _ in kept):
+            kept.append((words, line))
+    return [line for _, line in kept]
+
+
+# --- playlists -------------------------------------------------------------------------------------------------
+
+NEGATIONS = {"no", "not", "without", "never", "minus", "except", "nothing", "none", "free", "zero", "less", "skip",
+             "avoid", "hold", "keep", "out", "but", "excluding", "dont", "don't", "nor", "non"}
+FILLER = {"a", "an", "the", "some", "something", "songs", "song", "music", "tracks", "track", "playlist", "mix",
+          "please", "any", "stuff", "things", "thing", "for", "with", "of", "to", "me", "my", "i", "want", "need",
+          "give", "play", "make", "put", "together", "list", "like", "just", "really", "very", "it", "that", "this",
+          "is", "are", "be", "and", "or", "on", "in", "at", "good", "great", "nice", "kind", "sort", "type"}
+VOCAL_WORDS = {"vocal", "vocals", "voice", "voices", "singing", "singer", "singers", "sing", "sung", "lyrics",
+               "lyric", "words", "rap", "rapping", "choir"}
+
+
+def refused(request: str) -> tuple[str, ...]:
+    """What a request refuses, as the words a title or description must not say: excluded genres, styles,
+    moods and artists (their values and the listener's words), and vocals when it asks for none."""
+    reading = read_request(request)
+    c = reading.constraints
+    out: list[str] = []
+    for term in c.terms:
+        if term.polarity == "exclude":
+            out.append(term.value)
+            out += [w for w in re.findall(r"[\w&'-]+", term.words.casefold()) if w not in NEGATIONS | FILLER]
+    if c.vocals == "instrumental":
+        out += sorted(VOCAL_WORDS)
+    return tuple(dict.fromkeys(w for w in out if len(w) > 1))
+
+
+def playlist(chat: BaseChatModel | None, request: str, hits: list[Hit], verifier: Verifier) -> tuple[str, str]:
+    """(title, description): a title of at most six words that respects what the request refuses, and two to
+    four checked sentences on the arc, the blend and the use."""
+    written = playlist_written(chat, request, hits, verifier.catalog_artists)
+    return written[0], written[1].text
+
+
+def playlist_written(chat: BaseChatModel | None, request: str, hits: list[Hit],
+                     artists: ArtistMatcher | None = None) -> tuple[str, Written, list[tuple[str, bool]]]:
+    """(title, description, the model's raw titles with whether each was kept)."""
+    tracks = [h.track for h in hits]
+    if not tracks:
+        return "Empty Playlist", Written("This playlist is empty: nothing in the catalog matched."), []
+    no = refused(request)
+    use = use_words(request)
+    raw_titles: list[tuple[str, bool]] = []
+    title = ""
+    if chat is not None:
+        raw = title_line(ask_title(chat, title_point(use, tracks)))
+        ok = title_ok(raw, no, tracks, artists)
+        raw_titles.append((raw, ok))
+        title = raw if ok else ""
+    title = title or fallback_title(request, tracks)
+    checker = ClaimChecker(artists, refused=no)
+    plan = playlist_plan(use, tracks)
+    written = Writer(chat, checker).lines(plan, None, tracks, key=request)
+    written.lines = _unique_lines(written.lines)[:4]
+    written.text = " ".join(x.text for x in written.lines)
+    return title, written, raw_titles
+
+
+def use_words(request: str) -> str:
+    """What the playlist is for, in the listener's words, less what it refuses: "road trip, no country" ->
+    "road trip"."""
+    reading = read_request(request)
+    core = reading.core if reading.core is not None else request
+    no = set(refused(request))
+    words = [w for w in re.findall(r"[\w'&-]+", core) if w.casefold() not in NEGATIONS and w.casefold() not in no]
+    while words and words[-1].casefold() in FILLER | {"but", "and", "or", "with", "without"}:
+        words.pop()
+    while words and words[0].casefold() in FILLER - {"late"}:
+        words.pop(0)
+    return " ".join(words)
+
+
+def ask_title(chat: BaseChatModel, point: Point) -> str:
+    messages = [SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"])
+                for m in point.messages()]
+    return str(chat.invoke(messages, max_tokens=16).content)
+
+
+def title_line(raw: str) -> str:
+    line = next((x for x in raw.splitlines() if x.strip()), "")
+    line = re.sub(r"^(title\s*:\s*|#+\s*|playlist\s*:\s*)", "", line.strip(), flags=re.I)
+    return line.strip(" \"'*\u201c\u201d.")
+
+
+def title_ok(title: str, no: tuple[str, ...], tracks: list[Track], artists: ArtistMatcher | None) -> bool:
+    """At most six words, no quotes, digits or markup, nothing the request refused (nor a negation of it: a
+    title names what the playlist is), and no track or artist outside the list."""
+    words = title.split()
+    if not 1 <= len(words) <= 6 or re.search(r"[\d():;\"\u201c\u201d\[\]{}<>#*@/\\|]", title):
+        return False
+    keys = set(phrase_key(title).split())
+    refused_keys = {k for r in no for k in phrase_key(r).split()}
+    if keys & refused_keys or keys & {"no", "not", "without", "never", "minus", "except", "free"}:
+        return False
+    if {phrase_key(w) for w in words} & {"playlist", "title", "facts", "task"} and len(words) <= 1:
+        return False
+    names = {phrase_key(t.title) for t in tracks} | {phrase_key(t.artist) for t in tracks if t.artist}
+    if artists:
+        for artist in artists.find(title):
+            if phrase_key(artist) not in names:
+                return False
+    return bool(re.search(r"[^\W\d_]{3,}", title))
+
+
+def fallback_title(request: str, tracks: list[Track]) -> str:
+    """A title from what the request asks for (never what it refuses), with what sets the list apart."""
+    no = refused(request)
+    reading = read_request(request)
+    use = [w for w in use_words(request).split() if w.casefold() not in FILLER][:4]
+    qualifier = ""
+    if reading.constraints.vocals == "instrumental":
+        qualifier = "Instrumentals"
+    elif reading.constraints.era and reading.constraints.era.low and reading.constraints.era.high and \
+            reading.constraints.era.high - reading.constraints.era.low == 9:
+        qualifier = f"{reading.constraints.era.low % 100:02d}s"
+    if not qualifier:
+        genres = [g for g in common([t.genre for t in tracks if t.genre]) if not set(phrase_key(g).split()) & {
+            k for r in no for k in phrase_key(r).split()}]
+        if genres and (not use or phrase_key(genres[0]) not in phrase_key(" ".join(use))):
+            qualifier = genres[0]
+    words = [_cap(w) for w in use] + ([_cap(w) for w in qualifier.split()] if qualifier else [])
+    if not words:
+        words = ["Encore", "Mix"]
+    if len(words) == 1:
+        words.append("Mix")
+    title = " ".join(words[:6])
+    return title if title_ok(title, no, tracks, None) else "Encore Mix"
+
+
+def _cap(word: str) -> str:
+    return "-".join(p[:1].upper() + p[1:] for p in word.split("-")) if not word.isupper() else word
+
+
+# --- remarks and explanations ------------------------------------------------------------------------------------
+
+def remark(chat: BaseChatModel | None, message: str, hits: list[Hit], notes: list[str], verifier: Verifier,
+           on_text: OnText | None = None, dropped: list[str] | None = None) -> str:
+    """The model's one sentence on the picks as a whole, checked (it may name none of them); empty when the
+    model has none that passes, or there is no model: the list and its grounded intro stand alone."""
+    if chat is None or not hits:
+        return ""
+    point = remark_point(message, [h.track for h in hits])
+    checker = ClaimChecker(verifier.catalog_artists, refused=refused(message))
+    for sentence in ask(chat, point, count=2):  # the first of two that passes
+        verdict = checker.judge(sentence, point, tracks=[h.track for h in hits])
+        if verdict.says_something and verifier.sentence_ok(sentence):
+            if on_text:
+                on_text(sentence)
+            return sentence
+        if dropped is not None:
+            dropped.append(sentence)
+    return ""
+
+
+def explained(chat: BaseChatModel, request: str, hits: list[Hit], artists: ArtistMatcher | None = None,
+              judged: list | None = None) -> list[Hit]:
+    """The same hits, each `why` rewritten by the model when its sentence passes the checker (else the grounded
+    `why` stays)."""
+    checker = ClaimChecker(artists, refused=refused(request))
+    writer = Writer(chat, checker)
+    out = []
+    for hit in hits:
+        point = explain_point(request, hit.track)
+        written = writer.lines([point], hit.track, [hit.track])
+        if judged is not None:
+            judged += written.judged
+        model = [x.text for x in written.lines if x.source == "model"]
+        out.append(replace(hit, why=model[0]) if model else hit)
+    return out
+
+
+def grounded_intro(hits: list[Hit], notes: list[str]) -> str:
+    """The opening line, from the picks' own tags: shown at once, before any model text."""
+    facts = dict(blend_facts([h.track for h in hits]))
+    head = f"Here are {len(hits)} pick{'s' if len(hits) != 1 else ''}"
+    if notes:
+        head += f" ({'; '.join(notes)})"
+    moods = " and ".join(facts.get("moods", "").split(", ")[:2])
+    kinds = [k for k in (moods, facts.get("genres", "")) if k]
+    return head + (f": mostly {' '.join(kinds)}" if kinds else "") + "."
 
 
 def pick_lines(hits: list[Hit]) -> str:
@@ -30,268 +423,3 @@ def pick_lines(hits: list[Hit]) -> str:
         bits = [x for x in (t.genre, str(t.year) if t.year else None, ", ".join(t.moods[:3])) if x]
         lines.append(f"{i}. \"{t.title}\" by {t.artist or 'unknown artist'} ({'; '.join(bits)})")
     return "\n".join(lines)
-
-
-def stream_verified(chat: BaseChatModel, messages: list, verifier: Verifier, on_text: OnText | None,
-                    max_tokens: int, keep: Callable[[str], bool] | None = None) -> SentenceStream:
-    """Stream the model's answer through the verifier; each kept sentence goes to `on_text` as soon as it ends."""
-    stream = SentenceStream(verifier, keep=keep or good_sentence)
-    try:
-        for chunk in chat.stream(messages, max_tokens=max_tokens):
-            for sentence in stream.feed(str(chunk.content)):
-                if on_text:
-                    on_text(sentence)
-    except ValueError as error:  # LangChain's "No generation chunks": the model ended at once, said nothing
-        if "no generation chunks" not in str(error).casefold():
-            raise
-    for sentence in stream.close():
-        if on_text:
-            on_text(sentence)
-    return stream
-
-
-def remark(chat: BaseChatModel | None, message: str, hits: list[Hit], notes: list[str], verifier: Verifier,
-           on_text: OnText | None = None, dropped: list[str] | None = None) -> str:
-    """The model's one or two sentences on the picks as a whole (streamed after the list; may be empty; none
-    without a model). The sentences the verifier or the topic check removed go to `dropped`."""
-    if chat is None:
-        return ""
-    user = prompt("chat_user.txt").format(message=_clip(message, 300),
-                                          notes=f"Understood: {', '.join(notes)}." if notes else "",
-                                          picks=pick_lines(hits[:5]))
-    about = fact_words(hits)
-    stream = stream_verified(chat, [SystemMessage(prompt("chat_system.txt")), HumanMessage(user)], verifier,
-                             on_text, max_tokens=40, keep=lambda s: good_sentence(s) and on_topic(s, about))
-    if dropped is not None:
-        dropped += stream.dropped
-    return " ".join(stream.kept[:2])
-
-
-def good_sentence(sentence: str) -> bool:
-    """Worth showing: a finished sentence of real words that does not loop or recite the instructions (small
-    models do all three)."""
-    words = re.findall(r"[^\W\d_]{2,}", sentence.casefold())
-    if len(words) < 4 or not re.search(r"[.!?。！？]['\")\]]*$", sentence.strip()):
-        return False
-    if len(set(words)) / len(words) < 0.6:
-        return False
-    echo = {"listener", "picks", "instruction", "instructions", "encore", "sentences", "rules"}
-    return not echo & set(words)
-
-
-def fact_words(hits: list[Hit]) -> set[str]:
-    """The words the picks' own facts use (genres, styles, moods, descriptions): what a remark may be about."""
-    words: set[str] = set()
-    for hit in hits:
-        t = hit.track
-        text = " ".join([t.genre or "", *t.tags, *t.moods, t.description or ""])
-        words |= {w[:5] for w in re.findall(r"[^\W\d_]{4,}", text.casefold())}
-    return words - {w[:5] for w in ("with", "that", "this", "from", "into", "over", "their", "about", "track",
-                                    "song", "songs", "music", "sound")}
-
-
-def on_topic(sentence: str, about: set[str]) -> bool:
-    """Does the sentence speak of something the picks' facts mention? (Prefix match: "dreamy" ~ "dream".)"""
-    return any(w[:5] in about for w in re.findall(r"[^\W\d_]{4,}", sentence.casefold()))
-
-
-def grounded_intro(hits: list[Hit], notes: list[str]) -> str:
-    """The opening line, from the picks' own tags: shown at once, before any model text."""
-    moods = _common([m for h in hits for m in h.track.moods])[:2]
-    genres = _common([h.track.genre for h in hits if h.track.genre])[:3]
-    head = f"Here are {len(hits)} pick{'s' if len(hits) != 1 else ''}"
-    if notes:
-        head += f" ({'; '.join(notes)})"
-    kinds = [" and ".join(moods), ", ".join(genres)]
-    kinds = [k for k in kinds if k]
-    return head + (f": mostly {' '.join(kinds)}" if kinds else "") + "."
-
-
-def playlist(chat: BaseChatModel | None, request: str, hits: list[Hit], verifier: Verifier) -> tuple[str, str]:
-    """(title, description): the model's words, verified, with grounded sentences so there are two to four;
-    without a model, the grounded ones alone."""
-    if chat is None:
-        return _fallback_title(request, hits), " ".join(grounded_playlist(hits)[:4])
-    system = SystemMessage(prompt("playlist_system.txt"))
-    picks = pick_lines(hits)
-    raw_title = str(chat.invoke([system, HumanMessage(prompt("playlist_title.txt").format(
-        request=_clip(request, 300), picks=picks))], max_tokens=16).content)
-    prose = Verifier([h.track for h in hits], verifier.catalog_artists, no_names=True)
-    title = _title(raw_title, prose) or _fallback_title(request, hits)
-    answer = str(chat.invoke([system, HumanMessage(prompt("playlist_user.txt").format(
-        request=_clip(request, 300), picks=picks))], max_tokens=110).content)
-    about = fact_words(hits)
-    sentences = [s for s in _unique(split_sentences(prose.check(answer).text))
-                 if good_sentence(s) and on_topic(s, about)][:2]
-    sentences += grounded_playlist(hits)[: max(0, 4 - len(sentences))]
-    return title, " ".join(sentences[:4])
-
-
-def grounded_playlist(hits: list[Hit]) -> list[str]:
-    if not hits:
-        return ["This playlist is empty: nothing in the catalog matched."]
-    first, last = hits[0].track, hits[-1].track
-    out = [f"It opens with {first.label()}" + (f" and closes with {last.label()}" if len(hits) > 1 else "") + "."]
-    genres, moods = _common([h.track.genre for h in hits if h.track.genre]), _common(
-        [m for h in hits for m in h.track.moods])
-    years = sorted(h.track.year for h in hits if h.track.year)
-    detail = f"{len(hits)} tracks"
-    if genres:
-        detail += f" of {', '.join(genres[:3])}"
-    if years:
-        detail += f" from {years[0]} to {years[-1]}" if years[0] != years[-1] else f" from {years[0]}"
-    if moods:
-        detail += f", mostly {' and '.join(moods[:2])}"
-    return [*out, detail[0].upper() + detail[1:] + "."]
-
-
-def review(chat: BaseChatModel | None, track: Track, comments: list[str], verifier: Verifier,
-           related: list[Track] = (), on_text: OnText | None = None) -> str:
-    """A 120-250-word review from the track's facts (and comments/lyrics when known), verified. When the model
-    stops short it is asked to go on once; grounded sentences from the facts and the catalog's nearest tracks
-    complete it if it is still short. Without a model, the grounded sentences alone. `on_text` sees the model's
-    sentences that pass the checks as they are written (a preview: the review returned is the final text)."""
-    if chat is None:
-        return _fit_words(grounded_review(track, related), REVIEW_WORDS[1])
-    context = ""
-    if comments:
-        context += "Listener comments:\n" + "\n".join(f"- {_clip(c, 300)}" for c in comments[:3]) + "\n"
-    if track.lyrics:
-        context += f"Lyrics (opening): {_clip(track.lyrics, 300)}\n"
-    messages = [SystemMessage(prompt("review_system.txt")), HumanMessage(
-        prompt("review_user.txt").format(facts=facts(track), context=context, title=track.title))]
-    about = fact_words([Hit(track, 1.0, "")]) | {w[:5] for c in comments[:3] for w in re.findall(r"[^\W\d_]{4,}",
-                                                                                               c.casefold())}
-    answer = _write(chat, messages, 360, verifier, on_text, lambda x: good_sentence(x) and on_topic(x, about))
-    written = _review_sentences(answer, verifier)
-    if _words([x for x in written if on_topic(x, about)]) < REVIEW_WORDS[0]:
-        messages += [AIMessage(answer), HumanMessage(prompt("review_more.txt").format(title=track.title))]
-        more = _write(chat, messages, 200, verifier, on_text, lambda x: good_sentence(x) and on_topic(x, about))
-        written = _unique(written + _review_sentences(more, verifier))
-    # what speaks of the track's facts first; then grounded sentences; the model's other sentences only if the
-    # review would otherwise be too short
-    sentences = [x for x in written if on_topic(x, about)]
-    if _words(sentences) < REVIEW_WORDS[0]:
-        sentences += [x for x in grounded_review(track, related) if x not in sentences]
-    for extra in (x for x in written if x not in sentences):
-        if _words(sentences) >= REVIEW_WORDS[0]:
-            break
-        sentences.append(extra)
-    return _fit_words(sentences, REVIEW_WORDS[1])
-
-
-def _write(chat: BaseChatModel, messages: list, max_tokens: int, verifier: Verifier, on_text: OnText | None,
-           keep: Callable[[str], bool]) -> str:
-    """The model's whole answer, tidied; with `on_text`, streamed, and each sentence that passes shown at once."""
-    if on_text is None:
-        return _tidy(str(chat.invoke(messages, max_tokens=max_tokens).content))
-    stream = SentenceStream(verifier, keep=lambda x: keep(_tidy(x).strip()))
-    raw: list[str] = []
-    try:
-        for chunk in chat.stream(messages, max_tokens=max_tokens):
-            raw.append(str(chunk.content))
-            for sentence in stream.feed(str(chunk.content)):
-                on_text(_tidy(sentence).strip())
-    except ValueError as error:  # LangChain's "No generation chunks": the model ended at once
-        if "no generation chunks" not in str(error).casefold():
-            raise
-    for sentence in stream.close():
-        on_text(_tidy(sentence).strip())
-    return _tidy("".join(raw))
-
-
-def _review_sentences(text: str, verifier: Verifier) -> list[str]:
-    """The model's sentences that pass the verifier and read as sentences."""
-    return _unique(s for s in split_sentences(verifier.check(text).text) if good_sentence(s))
-
-
-def _words(sentences: list[str]) -> int:
-    return sum(len(s.split()) for s in sentences)
-
-
-def grounded_review(track: Track, related: list[Track] = ()) -> list[str]:
-    """Sentences from the track's own fields, used when the model writes too little."""
-    who = track.label()
-    out = []
-    style = ", ".join(x for x in (track.genre, *track.tags[:3]) if x)
-    out.append(f"{who} is a {style or 'catalog'} track" + (f" released in {track.year}" if track.year else "")
-               + (f" on {track.album}" if track.album else "") + ".")
-    if track.description:
-        out += split_sentences(track.description)
-    if track.moods:
-        moods = track.moods[0] if len(track.moods) == 1 else ", ".join(track.moods[:-1]) + " and " + track.moods[-1]
-        out.append(f"Its mood is {moods}.")
-    if track.energy is not None:
-        out.append(f"The energy is {ENERGY_WORDS[energy_level(track.energy)]}"
-                   + (f", at about {round(track.tempo_bpm)} beats per minute" if track.tempo_bpm else "") + ".")
-    if track.valence is not None:
-        out.append("It leans " + ("bright and positive" if track.valence > 0.6 else "dark and downcast"
-                                  if track.valence < 0.35 else "bittersweet, neither sunny nor gloomy") + ".")
-    if track.duration_s:
-        out.append(f"It runs {int(track.duration_s // 60)}:{int(track.duration_s % 60):02d}.")
-    out.append(f"Put it on when you want {('something ' + track.moods[0]) if track.moods else 'it'}"
-               + (f" and you like {track.genre}" if track.genre else "") + ".")
-    if related:
-        names = [t.label() for t in related[:3]]
-        out.append("Its closest neighbours in the catalog are " + ", ".join(names[:-1])
-                   + (" and " if len(names) > 1 else "") + names[-1] + ".")
-    return out
-
-
-def verifier_for(tracks: list[Track], artists: ArtistMatcher | None = None,
-                 extra_artists: tuple[str, ...] = ()) -> Verifier:
-    return Verifier(tracks, artists, extra_artists)
-
-
-def _title(raw: str, verifier: Verifier) -> str:
-    line = next((x for x in raw.splitlines() if x.strip()), "")
-    line = re.sub(r"^(title\s*:\s*|#+\s*)", "", line.strip(), flags=re.I).strip(" \"'*“”")
-    words = line.split()
-    if not 1 <= len(words) <= 8 or not verifier.sentence_ok(line) or re.search(r"[\d():;\"“”]", line):
-        return ""
-    return line.rstrip(".")
-
-
-def _fallback_title(request: str, hits: list[Hit]) -> str:
-    words = [w for w in re.findall(r"[^\W\d_]+", request) if len(w) > 2][:4]
-    if words:
-        return " ".join(w.capitalize() for w in words)
-    genres = _common([h.track.genre for h in hits if h.track.genre])
-    return (genres[0].title() if genres else "Encore") + " Mix"
-
-
-def _tidy(text: str) -> str:
-    text = re.sub(r"(?m)^\s*(#+|\*\*|paragraph \d+:?)\s*", "", text)
-    return text.replace("**", "")
-
-
-def _unique(sentences) -> list[str]:
-    """Sentences without repeats or near-repeats (small models loop: "I would recommend it to anyone ...")."""
-    kept: list[tuple[set[str], str]] = []
-    for s in sentences:
-        words = set(re.findall(r"\w+", s.casefold()))
-        if words and all(len(words & w) / len(words | w) < 0.6 for w, _ in kept):
-            kept.append((words, s))
-    return [s for _, s in kept]
-
-
-def _fit_words(sentences: list[str], limit: int) -> str:
-    out, count = [], 0
-    for s in sentences:
-        n = len(s.split())
-        if count + n > limit:
-            break
-        out.append(s)
-        count += n
-    return " ".join(out)
-
-
-def _common(items: list[str]) -> list[str]:
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item] = counts.get(item, 0) + 1
-    return [k for k, _ in sorted(counts.items(), key=lambda kv: -kv[1])]
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "\u2026"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,16 +12,23 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 
 
 def default_script(prompt: str) -> str:
-    if "short, evocative title" in prompt:
+    """A model that does its task from the facts it is given (as a well-behaved larger model would)."""
+    facts = dict(re.findall(r"(?m)^- ([^:\n]+): (.*)$", prompt))
+    if "Answer with the title only" in prompt:
         return "Night Drive Glow"
-    if "playlist description" in prompt:
-        return "A warm, unhurried set for late hours. Soft grooves drift into brighter moments."
-    if "Continue the review" in prompt:
-        return "On a second listen the details stand out. Play it loud on a long evening drive."
-    if "Write a review" in prompt:
-        return " ".join(["The arrangement breathes, and every part has room."] * 3
-                        + ["It feels like a late walk home with the city still humming."] * 2)
-    return "A gentle, calm set of soft piano and warm, peaceful sounds. Enjoy every calm moment of it."
+    if "Introduce the track" in prompt:
+        kind = facts.get("genre") or "catalog"
+        return f"{facts.get('title')} by {facts.get('artist', 'an unknown artist')} is a {kind} track. It is fine."
+    if "Describe how the music sounds" in prompt:
+        qualities = facts.get("qualities", "").split(", ")
+        return f"The sound is built on {' and '.join(qualities[:2])}."
+    if "Describe the mood" in prompt:
+        moods = (facts.get("moods") or facts.get("moods (inferred)") or "").split(", ")
+        return f"The mood is {moods[0]} and steady." if moods[0] else "It feels like a late walk home."
+    if "Introduce these picks" in prompt or "sound and mood of the playlist" in prompt:
+        moods = facts.get("moods", "calm").split(", ")
+        return f"A {moods[0]} set that holds together from start to finish. Enjoy every {moods[0]} moment of it."
+    return "It feels like a late walk home with the city still humming."
 
 
 class ScriptedChat(BaseChatModel):

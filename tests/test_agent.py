@@ -42,7 +42,8 @@ def test_a_mood_request_gets_grounded_picks(agent, demo_catalog):
     for i, (track, line) in enumerate(zip(tracks, lines, strict=True), 1):
         assert line.startswith(f"{i}. \u201c{track.title}\u201d")  # each reason is about its own track
     assert result.reply.startswith(f"Here are {len(tracks)} picks")
-    assert result.reply.endswith("Enjoy every calm moment of it.")  # the model's remark comes after the list
+    # the model's remark comes after the list: one checked sentence, about a mood the picks carry
+    assert result.reply.endswith("A calm set that holds together from start to finish.")
 
 
 def test_refinements_change_the_picks_as_asked(agent, demo_catalog):
@@ -337,12 +338,12 @@ def test_an_era_refinement_narrows_the_era_asked_for(agent, demo_catalog):
 
 def test_remarks_off_the_facts_are_dropped(demo_catalog, tmp_path):
     def rambler(prompt: str) -> str:
-        return "There is a special place I adore at Nippeljeon Kobun. Soft, calm piano for a slow evening."
+        return "There is a special place I adore at Nippeljeon Kobun. Calm piano for an evening in."
 
     agent = Agent(catalog=demo_catalog, chat=scripted(rambler), checkpoint=tmp_path / "s.sqlite")
     result = agent.say("calm piano", "s")
     agent.close()
-    assert "Nippeljeon" not in result.reply and result.reply.endswith("Soft, calm piano for a slow evening.")
+    assert "Nippeljeon" not in result.reply and result.reply.endswith("Calm piano for an evening in.")
 
 
 def test_the_rules_refusal_wins_over_the_models_reading(demo_catalog, tmp_path):

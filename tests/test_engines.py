@@ -10,7 +10,7 @@ from langchain_core.language_models import FakeListChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.engines import _until_stop, served_chat_model
-from agent.explain import explain, facts
+from agent.explain import explained
 from agent.models import ModelError, pull
 
 
@@ -61,15 +61,15 @@ def test_real_smollm2_streams_and_serialises_concurrent_calls(smollm2):
     assert len(answers) == 2 and answers[0] == answers[1]  # greedy, one at a time: identical, not interleaved
 
 
-def test_explain_keeps_one_sentence_and_falls_back_when_the_model_says_nothing():
+def test_explain_keeps_a_checked_sentence_and_falls_back_when_it_fails():
     from retrieval import Hit, Track
 
     hits = [Hit(Track(id=str(i), title=f"Song {i}", artist="A", energy=0.2, moods=["calm"]), 1.0, f"grounded {i}.")
             for i in range(3)]
-    chat = FakeListChatModel(responses=['"Song 0 is calm and slow." Extra sentence. More.', "", "It is gentle."])
-    whys = explain(chat, "something calm", hits, workers=1)
-    assert whys == ["Song 0 is calm and slow.", "grounded 1.", "It is gentle."]
-    assert "moods: calm" in facts(hits[0].track) and "energy (0-1): 0.2" in facts(hits[0].track)
+    chat = FakeListChatModel(responses=["Song 0 is calm, just what a calm request wants. Extra sentence. More.",
+                                        "", "Song 2 is a calm track by Ghost Band."])
+    whys = [h.why for h in explained(chat, "something calm", hits)]
+    assert whys == ["Song 0 is calm, just what a calm request wants.", "grounded 1.", "grounded 2."]
 
 
 @pytest.mark.integration

@@ -117,7 +117,8 @@ def recommend(
             from agent.explain import explained
 
             shared = [h for h in hits if h.track.id not in private]  # a served model never sees what history brought
-            written = {h.track.id: h for h in explained(chat, request, shared)} if shared else {}
+            checked = explained(chat, request, shared, catalog.artist_matcher()) if shared else []
+            written = {h.track.id: h for h in checked}
             hits = [written.get(h.track.id, h) for h in hits]
         return hits
 

@@ -1,0 +1,345 @@
+"""The claim checker: a written sentence is kept only if everything it claims is supported by the facts of the
+point it realises.
+
+Claims are names (capitalised or quoted spans, catalog artists), numbers (years, decades, BPM, counts, lengths)
+and music terms (genres, styles, instruments, production, moods: `retrieval.vocab`). A sentence is also refused
+when it invents a first-person life ("I grew up ..."), carries sexual, violent, hateful or drug content that the
+track's own facts or lyrics do not, echoes the prompt or is not a sentence, names something the request refused,
+or claims nothing at all ("It is a great song.").
+
+    checker = ClaimChecker(artists=catalog.artist_matcher())
+    verdict = checker.judge("So What is a modal jazz track by Miles Davis.", point)
+    verdict.ok, verdict.reason, verdict.supported
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from retrieval import Track
+from retrieval.plans import Point
+from retrieval.query import ArtistMatcher
+from retrieval.text import phrase_key
+from retrieval.vocab import claims as term_claims
+from retrieval.vocab import terms
+
+REASONS = ("name", "number", "term", "self", "unsafe", "garbled", "refused", "empty")
+
+QUOTED = re.compile(r"[\"\u201c\u00ab]([^\"\u201c\u201d\u00ab\u00bb]{1,120})[\"\u201d\u00bb]")
+CAPITALISED = re.compile(r"\b[A-Z][\w'\u2019&.\-]*(?:\s+(?:(?:of|the|and|de|la|le|von|van|del|da|&)\s+)?"
+                         r"[A-Z][\w'\u2019&.\-]*)*")
+FIRST_PERSON = re.compile(r"(?i)\b(i|i'm|i've|i'd|i'll|me|my|mine|myself|we|we're|we've|our|ours|us)\b")
+NUMBER = re.compile(r"(?<![\w.])(?:'|\u2019)?\d[\d,.:]*(?:s|st|nd|rd|th)?\b")
+SPELLED = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+           "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+           "hundred": 100, "thousand": 1000, "million": 1000000}
+DECADES = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
+           "seventies": 1970, "eighties": 1980, "nineties": 1990}
+ATTRIBUTION = re.compile(r"[\"\u201c]([^\"\u201d]{2,80})[\"\u201d],?\s+by\s+"
+                         r"([A-Z][\w'&.\-]*(?:\s+[A-Z&][\w'&.\-]*){0,4})")
+LABEL = re.compile(r"^\s*(?:[A-Z][A-Z ]{2,30}\s?[-\u2013\u2014:]|[\w ]{1,24}:\s|#|\*|\d+[.)]\s|[-\u2022]\s)")
+ECHO = {"facts", "fact", "task", "instruction", "instructions", "sentence", "sentences", "encore", "answer",
+        "prompt", "assistant", "data", "input", "output", "response", "requested", "requirements", "mission",
+        "solution", "problem", "challenge", "definition", "recommendation", "recommendations", "option", "options",
+        "rewrite", "edited", "mentioned", "provided", "provide", "information", "attributes", "listed", "dataset",
+        "user", "users", "ratings", "query", "chatbot", "ai", "help", "assist"}
+# invented reception and stories: supported only when the point's own facts say so
+STORY = {"legend", "legends", "legendary", "superstar", "superstars", "fanbase", "worldwide", "tribute", "award",
+         "awards", "grammy", "grammys", "chart", "charts", "charted", "billboard", "platinum", "bestselling",
+         "cult", "iconic", "performance", "performances", "stage", "concert", "concerts", "tour", "touring",
+         "career", "debut", "sales", "journey", "tale", "hospital", "famous", "fame", "viral", "spotify",
+         "youtube", "tiktok", "mtv", "radio", "movie", "film", "festival", "band's", "masterpiece", "anthem"}
+YOU = re.compile(r"(?i)\b(your|yours|yourself|you're|you've|you'd)\b")
+YOU_OK = re.compile(r"(?i)\bif you (like|love|enjoy|want|need|are)\b")
+OPENERS = re.compile(r"(?i)^(sure|okay|ok|here's|here is|here are|let's|let me|now,|so,|well,|yes|no,|hello|hi)\b")
+# words a sentence about music uses without claiming anything the facts must hold
+GENERIC = {"song", "songs", "track", "tracks", "music", "musical", "sound", "sounds", "tune", "tunes", "melody",
+           "melodies", "melodic", "rhythm", "rhythms", "rhythmic", "pulse", "pulsing", "beat", "beats", "tempo",
+           "lyrics", "words", "verse", "verses", "chorus", "hook", "hooks", "catchy", "classic", "dance", "dancing",
+           "playlist"}
+NOT_NAMES = {"encore", "bpm", "dj", "mc", "ok", "christmas", "sunday", "monday", "friday", "saturday", "if", "it",
+             "its", "this", "that", "the", "a", "an", "with", "from", "for"}
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    reason: str = ""  # one of REASONS when not ok
+    detail: str = ""  # the claim that failed
+    supported: list[str] = field(default_factory=list)  # the claims that held
+
+    @property
+    def says_something(self) -> bool:
+        """Supported, and states at least one name, number or music term: what a shown sentence must be."""
+        return self.ok and bool(self.supported)
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    data = json.loads(resources.files("retrieval").joinpath("common_words.json").read_text(encoding="utf-8"))
+    return frozenset(data["words"])
+
+
+@lru_cache(maxsize=1)
+def unsafe_words() -> dict[str, str]:
+    data = json.loads(resources.files("agent").joinpath("data", "unsafe.json").read_text(encoding="utf-8"))
+    return {word: topic for topic, words in data["topics"].items() for word in words}
+
+
+class ClaimChecker:
+    """Judges sentences against a point's facts. `artists`: the catalog's artist names (a sentence naming one
+    that the point does not name is refused); `refused`: terms and names the request excluded ("no country"):
+    a sentence that says them is refused whatever its facts."""
+
+    def __init__(self, artists: ArtistMatcher | None = None, refused: tuple[str, ...] = ()):
+        self.artists = artists
+        self.refused = [k for k in (phrase_key(r) for r in refused) if k]
+
+    def judge(self, sentence: str, point: Point, carried: str = "", tracks: list[Track] = ()) -> Verdict:
+        """`carried`: the track's own text (facts, description, lyrics, comments) that may carry sensitive
+        content; `tracks`: the tracks the point speaks of, for "title by artist" attributions."""
+        text = " ".join(sentence.replace("\u2019", "'").split())
+        if not _is_sentence(text):
+            return Verdict(False, "garbled", text[:40])
+        support = point.support()
+        support_key = f" {phrase_key(support + ' ' + ' '.join(point.names))} "
+        quotes = QUOTED.findall(text)
+        bare = QUOTED.sub(" ", text)
+        if FIRST_PERSON.search(bare):
+            return Verdict(False, "self", FIRST_PERSON.search(bare).group(0))
+        if YOU.search(YOU_OK.sub(" ", bare)) and point.kind not in ("remark", "explain", "use"):
+            return Verdict(False, "garbled", "speaks to the reader")
+        story = [w for w in phrase_key(bare).split() if w in STORY and f" {w} " not in support_key]
+        if story:
+            return Verdict(False, "self", story[0])
+        key = f" {phrase_key(text)} "
+        for word in self.refused:
+            if f" {word} " in key:
+                return Verdict(False, "refused", word)
+        if (topic := self._unsafe(text, support + " " + carried)) is not None:
+            return Verdict(False, "unsafe", topic)
+        supported: list[str] = []
+        for check in (self._names, self._numbers, self._terms):
+            failed = check(text, bare, quotes, point, support, support_key, supported, tracks)
+            if failed:
+                return failed
+        return Verdict(True, "", "", supported)  # `supported` empty: true but says nothing (see `says_something`)
+
+    # --- each kind of claim ----------------------------------------------------------------------------------
+
+    def _names(self, text, bare, quotes, point, support, support_key, supported, tracks) -> Verdict | None:
+        allowed = [phrase_key(n) for n in point.names if phrase_key(n)]
+        for quote in quotes:
+            q = phrase_key(quote)
+            if not q:
+                continue
+            if q in allowed or f" {q} " in support_key:
+                supported.append(quote)
+                continue
+            return Verdict(False, "name", quote)
+        for span in _name_spans(bare):
+            k = phrase_key(span)
+            if not k or k in NOT_NAMES:
+                continue
+            if f" {k} " in support_key or any(k in a for a in allowed if len(a) > 2) or all(
+                    f" {w} " in support_key for w in k.split() if w not in _JOINERS):
+                supported.append(span)
+                continue
+            if terms(span) and not _proper(span):  # "Modal Jazz", "Electric Blues": a term, checked as one
+                continue
+            return Verdict(False, "name", span)
+        if self.artists:
+            for artist in self.artists.find(text):
+                a = phrase_key(artist)
+                if f" {a} " not in support_key and not any(a in n or n in a for n in allowed):
+                    return Verdict(False, "name", artist)
+        for title, artist in _attributions(text):
+            for track in tracks:
+                if phrase_key(title) == phrase_key(track.title) and track.artist:
+                    if not _same(artist, track.artist):
+                        return Verdict(False, "name", f"{title} by {artist}")
+        return None
+
+    def _numbers(self, text, bare, quotes, point, support, support_key, supported, tracks) -> Verdict | None:
+        known = _numbers_in(support)
+        years = {n for n in known if 1000 <= n <= 2100}
+        for raw in NUMBER.findall(bare):
+            digits = re.sub(r"(st|nd|rd|th|s)$", "", raw.strip("'\u2019")).rstrip(".,")
+            if ":" in digits:  # a length, 2:54
+                if digits in support:
+                    supported.append(raw)
+                    continue
+                return Verdict(False, "number", raw)
+            try:
+                number = int(float(digits.replace(",", "")))
+            except ValueError:
+                continue
+            decade = raw.rstrip(".,").endswith("s")
+            if number in known:
+                supported.append(raw)
+            elif decade and (number in {y // 10 * 10 for y in years} or number in {y % 100 // 10 * 10 for y in years}):
+                supported.append(raw)  # the 1950s, the '50s
+            elif number < 10 and not decade and _ordinal_or_small(bare, raw):
+                continue  # "4 on the floor" names a beat, not a number a reader checks
+            else:
+                return Verdict(False, "number", raw)
+        for word in re.findall(r"[a-z]+", bare.casefold()):
+            if word in DECADES:
+                if any(y // 10 * 10 == DECADES[word] for y in years):
+                    supported.append(word)
+                else:
+                    return Verdict(False, "number", word)
+            elif word in SPELLED and SPELLED[word] not in known and word not in phrase_key(support).split():
+                return Verdict(False, "number", word)
+        return None
+
+    def _terms(self, text, bare, quotes, point, support, support_key, supported, tracks) -> Verdict | None:
+        held = terms(support)
+        held_words = set(phrase_key(support).split())
+        for kind, term, words in term_claims(bare):
+            if set(phrase_key(words).split()) <= GENERIC:
+                continue
+            if term in held or _related(term, held) or phrase_key(words) in support_key:
+                supported.append(words)
+                continue
+            if kind == "genre" and set(phrase_key(words).split()) <= held_words:
+                supported.append(words)
+                continue
+            return Verdict(False, "term", words)
+        return None
+
+    def _unsafe(self, text: str, carried: str) -> str | None:
+        table = unsafe_words()
+        carried_words = set(phrase_key(carried).split())
+        for word in phrase_key(text).split():
+            topic = table.get(word) or table.get(word.rstrip("s"))
+            if topic and word not in carried_words and word.rstrip("s") not in carried_words:
+                return topic
+        return None
+
+
+def frame(sentence: str) -> str:
+    """The sentence's frame: its words with every name, number and music term masked ("#"). Two sentences with
+    the same frame are the same template, whatever they say of their tracks."""
+    text = QUOTED.sub(" # ", " ".join(sentence.replace("\u2019", "'").split()))
+    for span in sorted(_name_spans(text), key=len, reverse=True):
+        text = text.replace(span, " # ")
+    text = NUMBER.sub(" # ", text)
+    words = phrase_key(text.replace("#", " hashmark ")).split()
+    masked = set()
+    for _, _, used in term_claims(" ".join(words)):
+        masked |= set(phrase_key(used).split())
+    return " ".join("#" if w in masked or w == "hashmark" else w for w in words)
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+def _is_sentence(text: str) -> bool:
+    words = re.findall(r"[^\W\d_]{2,}", text.casefold())
+    if len(words) < 4 or not re.search(r"[.!?]['\")\]\u201d]*$", text) or re.search(r"(\.\.\.|\u2026)\W*$", text):
+        return False
+    if LABEL.match(text) or OPENERS.match(text) or len(set(words)) / len(words) < 0.6:
+        return False
+    if text.rstrip("\"'\u201d)").endswith("?") or not re.match(r"[\"'\u201c(\d]*[^\W\d_]", text) or \
+            text.lstrip("\"'\u201c(")[:1].islower():
+        return False
+    if text.count("(") != text.count(")") or re.search(r"[{}<>\[\]|_=#*@]", text):
+        return False
+    return not (ECHO & set(words))
+
+
+def _name_spans(text: str) -> list[str]:
+    """Capitalised spans that are names: any after the first word; a sentence's first word only when it is
+    not an ordinary word ("Elvis sang ..." but not "Fans of ...")."""
+    out = []
+    for match in CAPITALISED.finditer(text):
+        span = match.group(0).strip(" .'&-")
+        words = span.split()
+        if not words:
+            continue
+        start = match.start() == 0 or re.search(r"[.!?:;]\s*$", text[:match.start()]) is not None
+        if start and _ordinary(words[0]):
+            words = words[1:]
+            while words and words[0].casefold() in ("of", "the", "and", "&"):
+                words = words[1:]
+            if not words:
+                continue
+        span = " ".join(words)
+        if span.casefold() in ("i", "a"):
+            continue
+        out.append(span)
+    return out
+
+
+def _ordinary(word: str) -> bool:
+    """An ordinary English word at the start of a sentence ("It's", "Fans", "Paired"), not a name."""
+    key = re.sub(r"'(s|re|ve|ll|d|m|t)$", "", word.casefold().strip("'"))
+    return key in common_words() or key.rstrip("s") in common_words()
+
+
+def _proper(span: str) -> bool:
+    """Has a word that is not a music term: "Mississippi Blues" names a place as well as a genre."""
+    used = {w for _, _, words in term_claims(span) for w in phrase_key(words).split()}
+    leftover = set(phrase_key(span).split()) - used
+    return bool(leftover - {"the", "and", "of"})
+
+
+def _attributions(text: str) -> list[tuple[str, str]]:
+    return ATTRIBUTION.findall(text)
+
+
+def _same(named: str, artist: str) -> bool:
+    a, b = phrase_key(named), phrase_key(artist)
+    return a == b or b.startswith(a + " ") or a.startswith(b + " ") or a in b
+
+
+def _numbers_in(text: str) -> set[int]:
+    out = set()
+    for raw in re.findall(r"\d[\d,]*", text):
+        try:
+            out.add(int(raw.replace(",", "")))
+        except ValueError:
+            continue
+    out |= {SPELLED[w] for w in re.findall(r"[a-z]+", text.casefold()) if w in SPELLED}
+    return out
+
+
+def _ordinal_or_small(text: str, raw: str) -> bool:
+    return bool(re.search(rf"\b{re.escape(raw)}\s+(on the floor|of the|or|to)\b", text))
+
+
+_JOINERS = {"the", "and", "of", "a", "de", "la", "le", "von", "van", "del", "da", "s"}
+
+
+# genre and style families: a claim of the broad genre is supported by a style of it ("modal jazz" -> "jazz")
+def _related(term: str, held: set[str]) -> bool:
+    t = phrase_key(term)
+    for h in held:
+        k = phrase_key(h)
+        if t and (f" {t} " in f" {k} " or f" {k} " in f" {t} "):
+            return True
+    return term in _FAMILY and bool(_FAMILY[term] & held)
+
+
+_FAMILY = {
+    "rock": {"rock and roll", "hard rock", "indie rock", "punk", "grunge", "metal"},
+    "hip-hop": {"rap", "trap", "boom bap", "drill", "grime"},
+    "rap": {"hip-hop"},
+    "electronic": {"techno", "house", "trance", "ambient", "synth", "idm", "dubstep", "drum & bass", "electro",
+                   "synth-pop", "edm", "dance"},
+    "dance": {"house", "techno", "disco", "edm", "electronic"},
+    "drums": {"drums"},
+    "guitar": {"acoustic guitar", "electric guitar", "steel guitar"},
+    "vocals": {"male vocals", "female vocals", "rap"},
+    "calm": {"peaceful", "chill"},
+    "chill": {"calm", "peaceful"},
+    "peaceful": {"calm"},
+    "sad": {"melancholic", "heartbroken"},
+    "melancholic": {"sad", "heartbroken"},
+    "happy": {"uplifting", "playful", "party"},
+    "energetic": {"party", "fast", "loud"},
+}
