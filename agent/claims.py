@@ -29,10 +29,11 @@ from retrieval.vocab import terms
 
 REASONS = ("name", "number", "term", "self", "unsafe", "garbled", "refused", "empty")
 
-QUOTED = re.compile(r"[\"\u201c\u00ab]([^\"\u201c\u201d\u00ab\u00bb]{1,120})[\"\u201d\u00bb]")
+QUOTED = re.compile(r"[\"\u201c\u00ab]([^\"\u201c\u201d\u00ab\u00bb]{1,300})[\"\u201d\u00bb]")
 CAPITALISED = re.compile(r"\b[A-Z][\w'\u2019&.\-]*(?:\s+(?:(?:of|the|and|de|la|le|von|van|del|da|&)\s+)?"
                          r"[A-Z][\w'\u2019&.\-]*)*")
-FIRST_PERSON = re.compile(r"(?i)\b(i|i'm|i've|i'd|i'll|me|my|mine|myself|we|we're|we've|our|ours|us)\b")
+FIRST_PERSON = re.compile(r"(?i)(?<![-\w'])(i|i'm|i've|i'd|i'll|me|my|mine|myself|we|we're|we've|our|ours|us)"
+                          r"(?![-\w])")
 NUMBER = re.compile(r"(?<![\w.])(?:'|\u2019)?\d[\d,.:]*(?:s|st|nd|rd|th)?\b")
 SPELLED = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
            "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
@@ -41,18 +42,23 @@ DECADES = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
            "seventies": 1970, "eighties": 1980, "nineties": 1990}
 ATTRIBUTION = re.compile(r"[\"\u201c]([^\"\u201d]{2,80})[\"\u201d],?\s+by\s+"
                          r"([A-Z][\w'&.\-]*(?:\s+[A-Z&][\w'&.\-]*){0,4})")
-LABEL = re.compile(r"^\s*(?:[A-Z][A-Z ]{2,30}\s?[-\u2013\u2014:]|[\w ]{1,24}:\s|#|\*|\d+[.)]\s|[-\u2022]\s)")
+LABEL = re.compile(r"^\s*(?:[A-Z][A-Z ]{2,30}\s?[-\u2013\u2014:]|\w+(?: \w+)?:\s|#|\*|\d+[.)]\s|[-\u2022]\s)")
 ECHO = {"facts", "fact", "task", "instruction", "instructions", "sentence", "sentences", "encore", "answer",
         "prompt", "assistant", "data", "input", "output", "response", "requested", "requirements", "mission",
         "solution", "problem", "challenge", "definition", "recommendation", "recommendations", "option", "options",
-        "rewrite", "edited", "mentioned", "provided", "provide", "information", "attributes", "listed", "dataset",
-        "user", "users", "ratings", "query", "chatbot", "ai", "help", "assist"}
+        "rewrite", "edited", "mention", "mentioned", "provided", "provide", "information", "attributes", "listed",
+        "dataset", "user", "users", "ratings", "query", "chatbot", "ai"}
 # invented reception and stories: supported only when the point's own facts say so
 STORY = {"legend", "legends", "legendary", "superstar", "superstars", "fanbase", "worldwide", "tribute", "award",
          "awards", "grammy", "grammys", "chart", "charts", "charted", "billboard", "platinum", "bestselling",
-         "cult", "iconic", "performance", "performances", "stage", "concert", "concerts", "tour", "touring",
-         "career", "debut", "sales", "journey", "tale", "hospital", "famous", "fame", "viral", "spotify",
-         "youtube", "tiktok", "mtv", "radio", "movie", "film", "festival", "band's", "masterpiece", "anthem"}
+         "cult", "iconic", "performance", "performances", "concert", "concerts", "tour", "touring",
+         "career", "debut", "sales", "tale", "hospital", "famous", "fame", "viral", "spotify",
+         "youtube", "tiktok", "mtv", "radio", "movie", "film", "films", "festival", "band's", "masterpiece", "anthem",
+         "history", "generations", "venue", "venues", "television", "tv", "tweet", "twitter", "hit", "band",
+         "composer"}
+META = re.compile(r"(?i)\bin terms of (style|emotions)\b|\bnext time\b|"
+                  r"\bladies and gentlemen\b|\bdescribed (as|in detail)\b.{0,40}\b(by|in|through) (the )?"
+                  r"(use|mentioning|user|listener|description)\b")
 YOU = re.compile(r"(?i)\b(your|yours|yourself|you're|you've|you'd)\b")
 YOU_OK = re.compile(r"(?i)\bif you (like|love|enjoy|want|need|are)\b")
 OPENERS = re.compile(r"(?i)^(sure|okay|ok|here's|here is|here are|let's|let me|now,|so,|well,|yes|no,|hello|hi)\b")
@@ -107,10 +113,18 @@ class ClaimChecker:
             return Verdict(False, "garbled", text[:40])
         support = point.support()
         support_key = f" {phrase_key(support + ' ' + ' '.join(point.names))} "
+        echo = [w for w in phrase_key(text).split() if w in ECHO and f" {w} " not in support_key]
+        if echo:  # talk about the prompt, the task or the reader ("as requested", "the facts provided")
+            return Verdict(False, "garbled", echo[0])
+        if META.search(text):
+            return Verdict(False, "garbled", META.search(text).group(0))
         quotes = QUOTED.findall(text)
         bare = QUOTED.sub(" ", text)
-        if FIRST_PERSON.search(bare):
-            return Verdict(False, "self", FIRST_PERSON.search(bare).group(0))
+        unnamed = bare
+        for name in sorted(point.names, key=len, reverse=True):  # "What'd I Say" is a title, not a confession
+            unnamed = unnamed.replace(name, " ")
+        if FIRST_PERSON.search(unnamed):
+            return Verdict(False, "self", FIRST_PERSON.search(unnamed).group(0))
         if YOU.search(YOU_OK.sub(" ", bare)) and point.kind not in ("remark", "explain", "use"):
             return Verdict(False, "garbled", "speaks to the reader")
         story = [w for w in phrase_key(bare).split() if w in STORY and f" {w} " not in support_key]
@@ -135,8 +149,8 @@ class ClaimChecker:
         allowed = [phrase_key(n) for n in point.names if phrase_key(n)]
         for quote in quotes:
             q = phrase_key(quote)
-            if not q:
-                continue
+            if not q or (all(w in common_words() for w in q.split()) and (len(q.split()) == 1 or quote.islower())):
+                continue  # a quoted word ("bitter", "relaxing") is a word, not a name
             if q in allowed or f" {q} " in support_key:
                 supported.append(quote)
                 continue
@@ -189,7 +203,7 @@ class ClaimChecker:
                 return Verdict(False, "number", raw)
         for word in re.findall(r"[a-z]+", bare.casefold()):
             if word in DECADES:
-                if any(y // 10 * 10 == DECADES[word] for y in years):
+                if any(y // 10 * 10 == DECADES[word] for y in years) or f" {word} " in support_key:
                     supported.append(word)
                 else:
                     return Verdict(False, "number", word)
@@ -240,16 +254,18 @@ def frame(sentence: str) -> str:
 
 def _is_sentence(text: str) -> bool:
     words = re.findall(r"[^\W\d_]{2,}", text.casefold())
-    if len(words) < 4 or not re.search(r"[.!?]['\")\]\u201d]*$", text) or re.search(r"(\.\.\.|\u2026)\W*$", text):
+    if len(words) < 4 or not re.search(r"[.!?]['\")\]\u201d]*$", text) or re.search(r"(\.\.\.|\u2026)\W*$",
+                                                                                        QUOTED.sub(" q ", text)):
         return False
     if LABEL.match(text) or OPENERS.match(text) or len(set(words)) / len(words) < 0.6:
         return False
-    if text.rstrip("\"'\u201d)").endswith("?") or not re.match(r"[\"'\u201c(\d]*[^\W\d_]", text) or \
-            text.lstrip("\"'\u201c(")[:1].islower():
+    start = QUOTED.sub("Q", text)  # a sentence may open on a quoted title ("1/1", credited to ...)
+    if start.rstrip("\"'\u201d)").endswith("?") or not re.match(r"[\"'\u201c(\d]*[^\W\d_]", start) or \
+            start.lstrip("\"'\u201c(")[:1].islower():
         return False
     if text.count("(") != text.count(")") or re.search(r"[{}<>\[\]|_=#*@]", text):
         return False
-    return not (ECHO & set(words))
+    return True
 
 
 def _name_spans(text: str) -> list[str]:
@@ -276,9 +292,9 @@ def _name_spans(text: str) -> list[str]:
 
 
 def _ordinary(word: str) -> bool:
-    """An ordinary English word at the start of a sentence ("It's", "Fans", "Paired"), not a name."""
+    """An ordinary English word at the start of a sentence ("It's", "Fans", "Suitably"), not a name."""
     key = re.sub(r"'(s|re|ve|ll|d|m|t)$", "", word.casefold().strip("'"))
-    return key in common_words() or key.rstrip("s") in common_words()
+    return key in common_words() or key.rstrip("s") in common_words() or (key.endswith("ly") and len(key) > 5)
 
 
 def _proper(span: str) -> bool:
@@ -341,5 +357,7 @@ _FAMILY = {
     "sad": {"melancholic", "heartbroken"},
     "melancholic": {"sad", "heartbroken"},
     "happy": {"uplifting", "playful", "party"},
+    "uplifting": {"happy", "hopeful"},
+    "hopeful": {"happy", "uplifting"},
     "energetic": {"party", "fast", "loud"},
 }

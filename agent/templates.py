@@ -83,6 +83,11 @@ class _Facts:
         return moods_of(self.track)[0] if self.track else []
 
 
+def _level(energy: str) -> str:
+    """"high energy, lively" -> "high"."""
+    return re.sub(r"\s*energy$", "", energy.split(",")[0]).strip()
+
+
 def _and(items: list[str]) -> str:
     items = [i for i in items if i]
     if len(items) <= 1:
@@ -97,7 +102,7 @@ def _a(word: str) -> str:
 def _finish(text: str) -> str:
     text = re.sub(r"\s+([,.])", r"\1", " ".join(text.split())).strip()
     text = text[0].upper() + text[1:] if text else text
-    return text if text.endswith((".", "!", "?", "\u201d")) else text + "."
+    return text if text.endswith((".", "!", "?", ".\u201d", "!\u201d")) else text + "."
 
 
 # --- bodies: a subject, a predicate and a close, eight of each ------------------------------------------------
@@ -117,10 +122,12 @@ def _identity(i: Slots, f: _Facts) -> str:
                   f"speaks the language of {kind}", f"is {kind} at its core", f"sits squarely in {kind}",
                   f"is rooted in {kind}", f"is {_a(kind)} record"]
     closes = ([f" from {year}", f", released in {year}", f", first issued in {year}", f", dating from {year}",
-               f" of {year} vintage", f", out since {year}", f", cut in {year}", f", {_a(year)} release"] if year else
+               f", a recording of {year}", f", out since {year}", f", cut in {year}", f", {_a(year)} release"]
+              if year else
               ["", " through and through", " first and last", " from its first bar", " in every bar",
                " without apology", " by any measure", " from top to bottom"])
-    return f"{subjects[i[0]]} {predicates[i[1]]}{closes[i[2]]}" + (f", on the album {album}" if album else "")
+    on = f", on the album \u201c{album}\u201d" if album else ""
+    return f"{subjects[i[0]]} {predicates[i[1]]}{closes[i[2]]}{on}"
 
 
 def _sound(i: Slots, f: _Facts) -> str:
@@ -151,7 +158,7 @@ def _described(i: Slots, f: _Facts) -> str:
 
 
 def _feeling(i: Slots, f: _Facts) -> str:
-    moods, feel, energy = f.moods[:3], f.get("feel"), f.get("energy").split(",")[0]
+    moods, feel, energy = f.moods[:3], f.get("feel"), _level(f.get("energy"))
     if not moods and not feel:
         return ""
     m = _and(moods) if moods else feel
@@ -190,12 +197,16 @@ def _lyrics(i: Slots, f: _Facts) -> str:
 
 def _listener(i: Slots, f: _Facts) -> str:
     comment = f.extra.get("comment") or f.get("a listener wrote")
-    parts = sorted(sentences(comment or ""), key=lambda s: (-_music_words(s), len(s)))
-    quote = clip(parts[0].rstrip("."), 150) if parts else ""
+    parts = [p for p in sentences(comment or "") if len(p.split()) >= 5] or sentences(comment or "")
+    parts = sorted(parts, key=lambda s: (-_music_words(s), len(s)))
+    quote = clip(parts[0].rstrip("."), 150).rstrip("\u2026").rstrip(" ,;:") if parts else ""
+    quote = re.sub(r"[\"\u201c\u201d]", "'", quote)  # one level of quotation marks: the listener's
     if not quote:
         return ""
-    forms = [f"One listener writes: \u201c{quote}.\u201d", f"A listener put it this way: \u201c{quote}.\u201d",
-             f"In a listener's words: \u201c{quote}.\u201d", f"As one listener has it, \u201c{quote}.\u201d"]
+    t = f.title
+    forms = [f"One listener writes of {t}: \u201c{quote}.\u201d", f"A listener put {t} this way: \u201c{quote}.\u201d",
+             f"In a listener's words about {t}: \u201c{quote}.\u201d", f"As one listener has it, {t} is this: "
+             f"\u201c{quote}.\u201d"]
     return forms[i[0] % 4]
 
 
@@ -237,12 +248,12 @@ def _detail(i: Slots, f: _Facts) -> str:
 
 
 def _pace(i: Slots, f: _Facts) -> str:
-    tempo, energy = f.get("tempo"), f.get("energy").split(",")[0]
+    tempo, energy = f.get("tempo"), _level(f.get("energy"))
     match = re.match(r"(\d+) BPM \(([^)]+)\)", tempo)
     if not match or not energy:
         return ""
     bpm, word = match.groups()
-    subjects = ["The pace", "Its tempo", "The pulse", "The groove underneath", "The drive of it", "The momentum",
+    subjects = ["The pace", "Its tempo", "The pulse", "The feel underneath", "The drive of it", "The momentum",
                 "Its gait", "The forward motion"]
     predicates = [f"is {word}", f"stays {word}", f"runs {word}", f"holds {word}", f"keeps {word}",
                   f"sits {word}", f"feels {word}", f"moves {word}"]
@@ -294,7 +305,7 @@ def _blend(i: Slots, f: _Facts) -> str:
     if moods:
         lead += f", mostly {_and(moods.split(', ')[:2])}"
     if energy:
-        lead += f", at {energy.split(',')[0]} energy"
+        lead += f", at {_level(energy)} energy"
     forms = [lead, "Here are " + lead, "Expect " + lead, "Inside: " + lead]
     return forms[i[0] % 4]
 

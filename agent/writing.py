@@ -72,21 +72,22 @@ def ask(chat: BaseChatModel, point: Point, count: int = 1) -> list[str]:
     try:
         for chunk in chat.stream(messages, max_tokens=MAX_TOKENS * count):
             text += str(chunk.content)
-            if len(_ended(text)) >= count:
+            if len(_ended(text, final=False)) >= count:
                 break
     except ValueError as error:  # LangChain's "No generation chunks": the model ended at once, said nothing
         if "no generation chunks" not in str(error).casefold():
             raise
-    done = _ended(text)
-    rest = _tidy(text)[sum(len(x) + 1 for x in done):].strip()
-    return (done + ([rest] if rest and len(rest.split()) >= 3 else []))[:count]
+    done = _ended(text)  # the last sentence counts once the stream has ended on its full stop
+    return done[:count]  # a sentence cut off by the token limit is never shown, nor checked
 
 
-def _ended(text: str) -> list[str]:
-    """The sentences of `text` that have ended (the next has begun), of four words or more each."""
+def _ended(text: str, final: bool = True) -> list[str]:
+    """The sentences of `text` that have ended, of four words or more each; while the stream runs (`final`
+    false) a sentence has ended only once the next has begun."""
     body, out, start = _tidy(text), [], 0
     for match in SENTENCE_END.finditer(body):
-        if not body[match.end():match.end() + 1].isspace():
+        at_end = match.end() >= len(body)
+        if not (body[match.end():match.end() + 1].isspace() or (final and at_end)):
             continue
         candidate = body[start:match.end()].strip()
         if len(candidate.split()) >= 4:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from .records import ENERGY_WORDS, Track, energy_level
-from .vocab import instruments
+from .vocab import instruments, terms
 
 SYSTEM = (
     "You write about music for Encore, a music recommender. Write what the task asks from the facts given and "
@@ -89,7 +89,7 @@ def facts(track: Track) -> list[tuple[str, str]]:
         out.append(("moods (inferred from its description)" if inferred else "moods", ", ".join(moods)))
     energy = track.energy if track.energy is not None else track.inferred_energy
     if energy is not None:
-        out.append(("energy", ENERGY_WORDS[energy_level(energy)]))
+        out.append(("energy", energy_text(energy)))
     valence = track.valence if track.valence is not None else track.inferred_valence
     if valence is not None:
         out.append(("feel", valence_words(valence)))
@@ -112,6 +112,13 @@ def moods_of(track: Track) -> tuple[list[str], bool]:
         return list(track.moods[:4]), False
     inferred = [m for m, p in track.inferred_moods.items() if p >= 0.3][:3]
     return inferred, bool(inferred)
+
+
+def energy_text(energy: float) -> str:
+    """"high energy, lively": the level as a phrase a sentence may repeat, and its word."""
+    level = energy_level(energy)
+    word = ENERGY_WORDS[level].split(", ")[-1]
+    return f"{level} energy" + (f", {word}" if word != level else "")
 
 
 def valence_words(valence: float) -> str:
@@ -197,14 +204,14 @@ def review_plan(track: Track, comments: list[str] = (), related: list[Track] = (
         feeling.append(("feel", valence_words(valence)))
     energy = track.energy if track.energy is not None else track.inferred_energy
     if energy is not None:
-        feeling.append(("energy", ENERGY_WORDS[energy_level(energy)]))
+        feeling.append(("energy", energy_text(energy)))
     if len(feeling) > 1:
         plan.append(Point("feeling", tuple(feeling), (track.title,), track.id))
     energy = track.energy if track.energy is not None else track.inferred_energy
     if track.tempo_bpm and energy is not None:
         plan.append(Point("pace", (("title", track.title), ("tempo", f"{round(track.tempo_bpm)} BPM "
                                                                      f"({tempo_words(track.tempo_bpm)})"),
-                                   ("energy", ENERGY_WORDS[energy_level(energy)])), (track.title,), track.id))
+                                   ("energy", energy_text(energy))), (track.title,), track.id))
     if track.lyrics and data_text(track.lyrics):
         plan.append(Point("lyrics", (("title", track.title), ("lyrics (opening)", clip(data_text(track.lyrics), 300))),
                           (track.title,), track.id))
@@ -235,7 +242,10 @@ def _description_parts(description: str) -> list[str]:
     if len(parts) <= 2:
         return [" ".join(parts)] if parts else []
     half = (len(parts) + 1) // 2
-    return [" ".join(parts[:half]), " ".join(parts[half:])][:2]
+    halves = [" ".join(parts[:half]), " ".join(parts[half:])]
+    if not all(terms(h) for h in halves):  # each point must have something to say
+        return [" ".join(parts)]
+    return halves
 
 
 def _names(track: Track) -> tuple[str, ...]:
@@ -286,7 +296,7 @@ def blend_facts(tracks: list[Track]) -> list[tuple[str, str]]:
     energies = [t.energy if t.energy is not None else t.inferred_energy for t in tracks]
     energies = [e for e in energies if e is not None]
     if energies:
-        out.append(("energy", ENERGY_WORDS[energy_level(sum(energies) / len(energies))]))
+        out.append(("energy", energy_text(sum(energies) / len(energies))))
     return out
 
 

@@ -66,7 +66,7 @@ SOUNDS: dict[str, tuple[str, ...]] = {
     "reverb": ("reverb", "reverberant", "echo", "echoes", "echoing", "delay", "spacious", "airy", "washed out"),
     "lo-fi": ("lo-fi", "lofi", "low fidelity", "low quality", "tape hiss", "hiss", "crackle", "crackling",
               "vinyl crackle", "noisy", "muffled", "mono"),
-    "live": ("live", "live recording", "live performance", "concert", "crowd", "audience"),
+    "live": ("live recording", "live performance", "recorded live", "concert recording"),
     "instrumental": ("instrumental", "instrumentals", "no vocals", "without vocals", "wordless"),
     "solo": ("solo", "solos", "improvisation", "improvised", "improvising", "improvises"),
     "groove": ("groove", "grooves", "groovy", "grooving", "swing", "swinging", "shuffle", "syncopated",
@@ -77,7 +77,7 @@ SOUNDS: dict[str, tuple[str, ...]] = {
     "fast": ("fast", "faster", "fast tempo", "fast paced", "uptempo", "up tempo", "up-tempo", "driving",
              "brisk", "rapid", "frantic", "racing"),
     "mid-tempo": ("mid tempo", "mid-tempo", "midtempo", "moderate tempo", "medium tempo"),
-    "loud": ("loud", "heavy", "heavier", "pounding", "thundering", "thunderous", "crushing"),
+    "loud": ("loud", "high volume", "heavy", "heavier", "pounding", "thundering", "thunderous", "crushing"),
     "quiet": ("quiet", "soft", "softly", "hushed", "whispered", "whispering", "delicate", "sparse", "minimal",
               "minimalist", "intimate"),
     "ballad": ("ballad", "ballads", "lament", "lullaby", "love song"),
@@ -126,40 +126,48 @@ STYLES: tuple[str, ...] = (
 MOOD_WORDS_EXTRA: dict[str, tuple[str, ...]] = {  # mood words the request lexicon does not list as phrases
     "happy": ("joyful", "joyous", "joy", "cheerful", "cheery", "sunny", "bright", "upbeat", "jubilant", "fun",
               "lively", "lighthearted", "light-hearted", "positive", "feel-good", "happiness"),
-    "sad": ("sorrowful", "mournful", "plaintive", "aching", "bleak", "somber", "sombre", "wistful", "tearful"),
-    "calm": ("serene", "tranquil", "soothing", "mellow", "gentle", "relaxed", "relaxing", "laid back",
+    "sad": ("sorrowful", "sorrow", "mournful", "plaintive", "aching", "somber", "sombre", "tearful", "loss"),
+    "calm": ("serene", "relaxation", "tranquil", "soothing", "mellow", "gentle", "relaxed", "relaxing", "laid back",
              "laid-back", "easygoing", "placid", "smooth"),
-    "energetic": ("energetic", "energizing", "energising", "excitement", "exciting", "thrilling",
+    "energetic": ("energetic", "energizing", "energising", "excitement", "exciting", "thrilling", "exhilarating",
+                  "electrifying",
                   "vigorous", "exuberant", "rousing", "explosive", "fiery", "high energy",
                   "intense", "punchy", "bouncy", "propulsive", "urgent"),
     "romantic": ("romantic", "tender", "loving", "passionate", "sweet", "affectionate", "intimate"),
     "melancholic": ("melancholic", "melancholy", "brooding", "bittersweet", "longing", "yearning", "haunting",
                     "haunted", "moody"),
     "angry": ("angry", "furious", "fierce", "aggressive", "defiant", "raging", "snarling", "menacing", "rage"),
-    "uplifting": ("uplifting", "inspiring", "triumphant", "soaring", "euphoric", "euphoria", "anthemic",
+    "uplifting": ("uplifting", "inspiring", "glorious", "triumphant", "soaring", "euphoric", "euphoria", "anthemic",
                   "heartwarming"),
-    "dreamy": ("dreamy", "ethereal", "hazy", "floating", "floaty", "otherworldly", "hypnotic", "trippy", "magical",
-               "magic", "wonder", "enchanting", "surreal"),
+    "dreamy": ("dreamy", "ethereal", "hazy", "floating", "floaty", "otherworldly", "hypnotic", "trippy", "enchanting",
+               "surreal", "wonder"),
     "nostalgic": ("nostalgic", "nostalgia", "retro", "vintage", "old-fashioned", "old school", "old-school",
-                  "classic", "timeless"),
+                  "memories", "regret", "regretful"),
     "dark": ("dark", "ominous", "sinister", "gloomy", "eerie", "creepy", "grim", "shadowy", "gothic", "chilly",
-             "cold", "depressing", "bleak"),
-    "party": ("party", "festive", "celebratory", "celebration", "partying"),
+             "cold", "depressing", "bleak", "harsh", "brutal", "trauma"),
+    "party": ("party", "festive", "celebratory", "partying"),
     "chill": ("chill", "chilled", "laid back", "breezy", "lazy", "easy"),
-    "focus": ("focus", "meditative", "contemplative"),
+    "focus": ("focus", "meditative"),
     "epic": ("epic", "grand", "majestic", "sweeping", "monumental", "dramatic", "cinematic", "heroic"),
     "playful": ("playful", "quirky", "whimsical", "cheeky", "goofy", "silly", "humorous", "witty", "funny"),
-    "hopeful": ("hopeful", "optimistic", "hope", "warm", "reassuring"),
-    "tense": ("tense", "suspenseful", "anxious", "nervous", "edgy", "restless", "uneasy"),
+    "hopeful": ("hopeful", "optimistic", "hope", "reassuring", "gratitude", "grateful", "kindhearted",
+                "compassionate", "compassion", "resilience"),
+    "tense": ("tense", "suspenseful", "anxious", "nervous", "edgy", "restless", "uneasy", "unnerving", "frenetic",
+              "suffocating", "unsettling", "claustrophobic", "disturbing"),
     "sensual": ("sensual", "sultry", "seductive", "sexy", "steamy", "slinky", "smoky", "sexual"),
     "peaceful": ("peaceful", "tranquil", "pastoral", "calming"),
     "groovy": ("groovy", "funky", "grooving", "swinging", "toe-tapping"),
     "heartbroken": ("heartbroken", "heartbreak", "heartache", "lovelorn", "lonely", "loneliness", "grief"),
     "confident": ("confident", "swagger", "bold", "cocky", "proud", "assertive", "strutting", "brash"),
-    "reflective": ("reflective", "introspective", "thoughtful", "pensive", "wistful", "philosophical"),
+    "reflective": ("reflective", "introspective", "introspection", "thoughtful", "pensive", "wistful",
+                   "philosophical", "contemplative", "reflection"),
 }
 
 KINDS = ("instrument", "sound", "genre", "mood")
+# genre words that are mostly ordinary words in a sentence ("a world where", "all that noise"): a genre only in
+# their longer forms ("world music", "noise rock")
+AMBIGUOUS = {"world", "noise", "score", "standard", "standards", "march", "chamber", "liquid", "drill", "beats",
+             "musical", "spiritual", "live"}
 
 
 @lru_cache(maxsize=1)
@@ -176,9 +184,12 @@ def _table() -> tuple[PhraseMatcher, dict[str, tuple[str, str]]]:
     for term, phrases in INSTRUMENTS.items():
         add("instrument", term, (term, *phrases))
     for word, meant in GENRE_WORDS.items():
-        add("genre", meant[0], (word,))
+        if word not in AMBIGUOUS:
+            add("genre", meant[0], (word,))
     for style in STYLES:
-        add("genre", phrase_key(style), (style,))
+        if style not in AMBIGUOUS:
+            add("genre", phrase_key(style), (style,))
+    add("genre", "world", ("world music",))
     for mood in vocabulary():
         add("mood", mood, (mood,))
     for mood, phrases in MOOD_WORDS_EXTRA.items():

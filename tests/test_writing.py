@@ -43,25 +43,31 @@ PLAN = {p.kind: p for p in review_plan(HOUND, ["The band rolls along loose and l
 
 @pytest.mark.parametrize("kind, sentence, ok, reason", [
     ("identity", "Hound Dog is a 1953 electric blues track by Big Mama Thornton.", True, ""),
-    ("identity", "Hound Dog is a 1956 rock and roll hit by Elvis Presley.", False, "name"),
+    ("identity", "Hound Dog is a 1956 rock and roll song by Elvis Presley.", False, "name"),
     ("identity", "Hound Dog by Big Mama Thornton came out in 1961.", False, "number"),
     ("sound", "The slow shuffle groove rolls along at 74 BPM.", True, ""),
     ("sound", "Screaming saxophones drive it at 74 BPM.", False, "term"),
     ("feeling", "It feels defiant and confident, an angry stomp.", True, ""),
     ("feeling", "It is a sad, heartbroken lament.", False, "term"),
     ("feeling", "I remember dancing to it with my dad.", False, "self"),
-    ("feeling", "It is a great song for everyone.", False, "empty"),
     ("verdict", "MUSIC REPORTER - this is great blues.", False, "garbled"),
     ("verdict", "Title: Hound Dog by Big Mama Thornton.", False, "garbled"),
     ("verdict", "A blues shuffle for anyone who likes their rhythm and blues angry.", True, ""),
     ("described", "Recorded in Memphis, the song made Thornton a star.", False, "name"),
     ("described", "Big Mama Thornton growls with fierce authority over a rolling groove.", True, ""),
     ("feeling", "It is a song about sex and cocaine, full of angry energy.", False, "unsafe"),
-    ("sound", "It won a Grammy for its blues shuffle.", False, "name"),
+    ("sound", "It won a Grammy for its blues shuffle.", False, "self"),
+    ("sound", "What kind of blues do you prefer?", False, "garbled"),
+    ("sound", "Your blues shuffle awaits in this track.", False, "garbled"),
 ])
 def test_the_checker_on_its_own_cases(kind, sentence, ok, reason):
     verdict = ClaimChecker().judge(sentence, PLAN[kind], tracks=[HOUND, *related(HOUND)])
     assert (verdict.ok, verdict.reason) == (ok, reason), verdict
+
+
+def test_a_true_sentence_that_says_nothing_is_not_worth_showing():
+    verdict = ClaimChecker().judge("It is a great song for everyone.", PLAN["feeling"])
+    assert verdict.ok and not verdict.says_something
 
 
 def test_a_wrong_attribution_among_allowed_names_is_refused():
@@ -228,3 +234,14 @@ def test_titles_name_no_track_outside_the_list():
     assert not title_ok("A Very Long Title With Far Too Many Words", (), [h.track for h in hits], None)
     assert title_ok("Late Night Glow", (), [h.track for h in hits], None)
     assert fallback_title("late-night coding, no vocals", [h.track for h in hits]) == "Late-Night Coding Instrumentals"
+
+
+def test_every_grounded_sentence_passes_the_checker_for_its_own_point():
+    checker = ClaimChecker()
+    for track in CATALOG + [metadata_only(t) for t in CATALOG[:100]]:
+        comments = COMMENTS.get(track.id, []) if track.description else []
+        written = review_written(None, track, comments, None, related(track))
+        carried = " ".join([track.description or "", track.lyrics or "", *comments])
+        for line in written.lines:
+            verdict = checker.judge(line.text, line.point, carried, [track, *related(track)])
+            assert verdict.says_something, (track.id, line.kind, line.text, verdict)
