@@ -38,14 +38,18 @@ def write_report(out: Path, manifest: dict[str, Any], before: list[dict], after:
              f"Base model: `{manifest['base_model']}`; steps: {manifest['steps']}; device: {m['device']}.", "",
              "| | validation perplexity (answer tokens) |", "|---|---:|",
              f"| base model | {m['perplexity_base']:.2f} |", f"| with the adapter | {m['perplexity_adapter']:.2f} |",
-             f"| change | {-100 * m['perplexity_drop']:+.1f}% |", "",
-             f"Training loss {m['train_loss']}; {m['train_seconds_this_run']} s in the last run"
-             + (f", {m['train_tokens_per_second']} tokens/s" if m.get("train_tokens_per_second") else "") + ".", "",
-             "## Corpus", "",
-             f"{data['examples']} examples ({data['train']} train, {data['validation']} validation); "
-             f"by task {data['by_task']}; by language {data['by_language']}; "
-             f"{data['duplicates_removed']} exact and {data['near_duplicates_removed']} near duplicates removed; "
-             f"{data['skipped']} rows skipped" + (" (see corpus/skipped.txt)." if data["skipped"] else "."), ""]
+             f"| change | {-100 * m['perplexity_drop']:+.1f}% |", ""]
+    if m.get("perplexity_captions_base") is not None:
+        lines += [f"Held-out MusicCaps clips ({m['perplexity_captions_pairs']} caption pairs, never trained on): "
+                  f"perplexity {m['perplexity_captions_base']:.2f} -> {m['perplexity_captions_adapter']:.2f} "
+                  f"({-100 * m['perplexity_captions_drop']:+.1f}%).", ""]
+    lines += [f"Training loss {m['train_loss']}; {m['train_seconds_this_run']} s in the last run"
+              + (f", {m['train_tokens_per_second']} tokens/s" if m.get("train_tokens_per_second") else "") + ".", "",
+              "## Corpus", "",
+              f"{data['examples']} examples ({data['train']} train, {data['validation']} validation); "
+              f"by task {data['by_task']}; by language {data['by_language']}; "
+              f"{data['duplicates_removed']} exact and {data['near_duplicates_removed']} near duplicates removed; "
+              f"{data['skipped']} rows skipped" + (" (see corpus/skipped.txt)." if data["skipped"] else "."), ""]
     png = plot_loss(out)
     if png:
         lines += ["## Loss", "", f"![training loss]({png.name})", ""]

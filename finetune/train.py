@@ -42,23 +42,29 @@ class TrainConfig:
     max_len: int = 256
     save_steps: int = 25
     validation_limit: int = 100  # validation examples used for perplexity (a fixed, deterministic subset)
+    caption_limit: int = 200  # held-out MusicCaps pairs used for the caption perplexity (the first ones)
     seed: int = 0
     merge: bool = False
     targets: list[str] = field(default_factory=lambda: list(TARGETS))
 
 
 def encode(tokenizer: Any, example: Example, max_len: int) -> dict[str, list[int]] | None:
-    """Chat-template the pair; labels are -100 on the prompt, so only the answer is learned."""
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": example.prompt}], tokenize=True,
-                                           add_generation_prompt=True, return_dict=True)["input_ids"]
-    full = tokenizer.apply_chat_template([{"role": "user", "content": example.prompt},
-                                          {"role": "assistant", "content": example.answer}], tokenize=True,
-                                         return_dict=True)["input_ids"]
+    """Chat-template the pair's messages (the agent's [system, user] when it has a system prompt) and the answer;
+    labels are -100 on the prompt, so only the answer is learned."""
+    messages = example.messages()
+    prompt = tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=True,
+                                           return_dict=True)["input_ids"]
+    full = tokenizer.apply_chat_template([*messages, {"role": "assistant", "content": example.answer}],
+                                         tokenize=True, return_dict=True)["input_ids"]
     if full[:len(prompt)] != prompt or len(prompt) >= max_len - 8:
         return None
     full = full[:max_len]
     labels = [-100] * len(prompt) + full[len(prompt):]
     return {"input_ids": full, "labels": labels}
+
+
+def encoded(tokenizer: Any, examples: list[Example], max_len: int) -> list[dict[str, list[int]]]:
+    return [row for row in (encode(tokenizer, e, max_len) for e in examples) if row]
 
 
 class Collator:
@@ -75,11 +81,19 @@ class Collator:
         return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels), "attention_mask": torch.tensor(mask)}
 
 
+def validation_set(corpus: Corpus) -> list[Example]:
+    """The validation pairs in the order the general perplexity takes them: the other sources first, so that
+    `validation_limit` does not fill up with held-out captions (they have their own perplexity)."""
+    return ([e for e in corpus.validation if e.source != "captions"]
+            + [e for e in corpus.validation if e.source == "captions"])
+
+
 def perplexity(model: Any, tokenizer: Any, rows: list[dict[str, list[int]]], batch: int = 8) -> float:
     """exp(mean negative log-likelihood of the answer tokens)."""
     import torch
 
     collate = Collator(tokenizer.pad_token_id)
+    rows = sorted(rows, key=lambda r: len(r["input_ids"]))  # batches of similar length: little padding to compute
     total, count = 0.0, 0
     model.eval()
     with torch.no_grad():
@@ -112,12 +126,14 @@ def train(corpus: Corpus, config: TrainConfig) -> dict[str, Any]:
         tokenizer.pad_token = tokenizer.eos_token
     if cuda:
         model = model.to("cuda")
-    train_rows = [r for r in (encode(tokenizer, e, config.max_len) for e in corpus.train) if r]
-    valid_rows = [r for r in (encode(tokenizer, e, config.max_len) for e in corpus.validation[:config.validation_limit])
-                  if r]
+    train_rows = encoded(tokenizer, corpus.train, config.max_len)
+    valid_rows = encoded(tokenizer, validation_set(corpus)[:config.validation_limit], config.max_len)
     if not train_rows or not valid_rows:
         raise TrainError("the corpus needs examples in both the train and validation splits")
+    caption_rows = encoded(tokenizer, corpus.heldout_captions[:config.caption_limit], config.max_len)
     base_ppl = _cached(out / "metrics_base.json", lambda: perplexity(model, tokenizer, valid_rows))
+    base_captions = _cached(out / "metrics_base_captions.json",
+                            lambda: perplexity(model, tokenizer, caption_rows) if caption_rows else None)
     samples_before = _cached(out / "samples_base.json", lambda: samples(model, tokenizer, corpus))
     model = get_peft_model(model, LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
                                              target_modules=config.targets, task_type="CAUSAL_LM"))
@@ -144,6 +160,7 @@ def train(corpus: Corpus, config: TrainConfig) -> dict[str, Any]:
     done = trainer.state.global_step - (int(resume.name.split("-")[-1]) if resume else 0)
     tokens = done * config.batch_size * config.grad_accum * _mean_len(train_rows)
     adapter_ppl = perplexity(model, tokenizer, valid_rows)
+    adapter_captions = perplexity(model, tokenizer, caption_rows) if caption_rows else None
     samples_after = samples(model, tokenizer, corpus)
     model.save_pretrained(str(out))  # adapter_config.json + adapter_model.safetensors: what vLLM loads
     _check_export(out)
@@ -151,6 +168,7 @@ def train(corpus: Corpus, config: TrainConfig) -> dict[str, Any]:
                 "resumed_from": resume.name if resume else None, "config": _plain(asdict(config)),
                 "metrics": {"perplexity_base": round(base_ppl, 3), "perplexity_adapter": round(adapter_ppl, 3),
                             "perplexity_drop": round(1 - adapter_ppl / base_ppl, 4),
+                            **_caption_metrics(base_captions, adapter_captions, len(caption_rows)),
                             "train_loss": round(float(result.training_loss), 4),
                             "train_seconds_this_run": round(seconds, 1),
                             "train_tokens_per_second": round(tokens / seconds, 1) if done else None,
@@ -199,28 +217,40 @@ def latest_checkpoint(folder: Path) -> Path | None:
     return None
 
 
-SAMPLE_TASKS = ("review", "describe", "lyrics", "friend")
+SAMPLE_TASKS = ("sound", "described", "feeling", "verdict", "lyrics", "friend")
 
 
 def samples(model: Any, tokenizer: Any, corpus: Corpus, max_new_tokens: int = 80) -> list[dict[str, str]]:
     """Greedy answers (with the repetition penalty the in-process engine uses) to fixed prompts: the first
-    validation example of each task, for the report."""
+    validation example of each task, sent as the agent sends it, for the report. A served point gets the
+    agent's budget (one sentence, `plans.MAX_TOKENS`)."""
     import torch
+
+    from retrieval.plans import MAX_TOKENS
 
     out = []
     for task in SAMPLE_TASKS:
         example = next((e for e in corpus.validation if e.task == task), None)
         if example is None:
             continue
-        ids = tokenizer.apply_chat_template([{"role": "user", "content": example.prompt}], add_generation_prompt=True,
-                                            return_tensors="pt", return_dict=True)
+        ids = tokenizer.apply_chat_template(example.messages(), add_generation_prompt=True, return_tensors="pt",
+                                            return_dict=True)
         ids = {k: v.to(model.device) for k, v in ids.items()}
         with torch.no_grad():
-            generated = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
-                                       repetition_penalty=1.15, pad_token_id=tokenizer.pad_token_id)
+            generated = model.generate(**ids, max_new_tokens=MAX_TOKENS if example.system else max_new_tokens,
+                                       do_sample=False, repetition_penalty=1.15, pad_token_id=tokenizer.pad_token_id)
         text = tokenizer.decode(generated[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
         out.append({"task": task, "prompt": example.prompt, "answer": text.strip()})
     return out
+
+
+def _caption_metrics(base: float | None, adapter: float | None, pairs: int) -> dict[str, Any]:
+    """Perplexity on the held-out MusicCaps clips' pairs (None when the corpus has none)."""
+    if base is None or adapter is None:
+        return {"perplexity_captions_base": None, "perplexity_captions_adapter": None,
+                "perplexity_captions_drop": None, "perplexity_captions_pairs": 0}
+    return {"perplexity_captions_base": round(base, 3), "perplexity_captions_adapter": round(adapter, 3),
+            "perplexity_captions_drop": round(1 - adapter / base, 4), "perplexity_captions_pairs": pairs}
 
 
 def _cached(path: Path, compute):

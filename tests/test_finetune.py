@@ -1,15 +1,44 @@
-"""Fine-tuning: the corpus (cleaning, duplicates, splits, bad inputs) and a real training run that is killed and
-resumed, whose adapter then loads in-process and changes what the model says (the vLLM check is in test_vllm)."""
+"""Fine-tuning: the corpus (cleaning, duplicates, splits, bad inputs), instruction pairs that are exactly the
+messages the agent serves (retrieval.plans points), the committed held-out MusicCaps clips, and a real training
+run that is killed and resumed, whose adapter then loads in-process and changes what the model says (the vLLM
+check is in test_vllm)."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 
 import pytest
 
-from finetune.corpus import build, clean, language, near_duplicates, split_of
+from finetune.corpus import FREE_SHARE, build, clean, language, near_duplicates, split_of
 from finetune.errors import CorpusError
+from finetune.pairs import HELDOUT, LISTENER_KINDS, heldout_clips, mentioned
+from retrieval.plans import SYSTEM, caption_point, review_plan
+from tests.conftest import ROOT
+
+TRAIN_CLIPS = ["aaaaaaaaaaa", "bbbbbbbbbbb", "ccccccccccc"]
+CAPTIONS = [  # (aspect_list, caption) in the shape of musiccaps.dev.csv
+    ("['low quality', 'northern soul', 'groovy bass', 'flat male vocal', 'mono']",
+     "The low quality recording features a northern soul song with flat male vocals over a groovy bass. "
+     "It is noisy and in mono. Someone is clapping along somewhere far away."),
+    ("['acoustic guitar', 'soft female vocal', 'mellow', '4 on the floor kick']",
+     "A mellow folk tune where an acoustic guitar is strummed under a soft female vocal. "
+     'A "4 on the floor" kick pattern comes in halfway. The listener feels at ease.'),
+    ("['aggressive', 'distorted electric guitar', 'fast tempo']",
+     "This is an aggressive metal song with a distorted electric guitar riff at a fast tempo. "
+     "The drummer plays double kick."),
+]
+
+
+def _captions_csv(path, clips):
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ytid", "start_s", "end_s", "aspect_list", "caption"])
+        for i, clip in enumerate(clips):
+            aspects, caption = CAPTIONS[i % len(CAPTIONS)]
+            writer.writerow([clip, 30, 40, aspects, caption.replace("song", f"song number {i}")])
+    return path
 
 
 def test_cleaning():
@@ -76,6 +105,7 @@ def test_training_resumes_after_a_kill_and_exports_what_vllm_loads(trained_adapt
     assert manifest["steps"] == 6 and manifest["resumed_from"].startswith("checkpoint-")
     metrics = manifest["metrics"]
     assert {"perplexity_base", "perplexity_adapter"} <= set(metrics) and manifest["base_model"]
+    assert metrics["perplexity_captions_base"] is None and metrics["perplexity_captions_pairs"] == 0  # no captions
     steps = [int(r["step"]) for r in csv.DictReader((trained_adapter / "loss.csv").open())]
     assert steps[-1] == 6 and set(range(1, 7)) <= set(steps)  # the resumed run continued, it did not restart
     config = json.loads((trained_adapter / "adapter_config.json").read_text())
@@ -105,3 +135,133 @@ def test_short_texts_are_reported_with_their_place(tmp_path):
     corpus = build(lyrics=[source])
     assert corpus.stats["examples"] == 12
     assert corpus.skipped == [f"{source}:13: under 40 characters of text after cleaning"]
+
+
+def test_caption_sentences_become_the_served_sound_point(tmp_path):
+    corpus = build(comments=[_captions_csv(tmp_path / "musiccaps.csv", TRAIN_CLIPS)])
+    pairs = corpus.examples
+    assert pairs and all(e.task == "sound" and e.source == "captions" and e.system == SYSTEM for e in pairs)
+    aspects = {clip: ast.literal_eval(CAPTIONS[i][0]) for i, clip in enumerate(TRAIN_CLIPS)}
+    for e in pairs:  # what the agent sends for a sound point of exactly the qualities the answer names
+        assert e.messages() == caption_point(mentioned(aspects[e.track_id], e.answer)).messages()
+    answers = {e.answer for e in pairs}
+    assert "It is noisy and in mono." in answers  # one sentence per pair, cut at the sentence end
+    assert not any("clapping" in a or "at ease" in a or "double kick" in a for a in answers)  # names no aspect
+    first = next(e for e in pairs if e.answer.startswith("The low quality"))
+    assert "- qualities: low quality, northern soul, groovy bass, flat male vocal" in first.prompt
+    assert "mono" not in first.prompt  # an aspect of the clip, but not of this sentence
+
+
+def test_aspects_match_whole_words_case_and_plurals():
+    aspects = ["Flat male vocal", "4 on the floor kick", "bass", "piano", "hip hop"]
+    assert mentioned(aspects, 'Flat male vocals over a "4 on the floor" kick and a BASS line.') == aspects[:3]
+    assert mentioned(aspects, "A bassoon and a hip-hop beat.") == ["hip hop"]  # not "bass" inside "bassoon"
+
+
+def test_held_out_clips_never_reach_training(tmp_path):
+    held = sorted(heldout_clips())[:3]
+    corpus = build(comments=[_captions_csv(tmp_path / "musiccaps.csv", held + TRAIN_CLIPS)])
+    assert {e.track_id for e in corpus.heldout_captions} == set(held)
+    assert not {e.track_id for e in corpus.train} & heldout_clips()
+    assert {e.track_id for e in corpus.train} == {"aaaaaaaaaaa", "ccccccccccc"}  # the other clips train...
+    assert not {e.answer for e in corpus.train} & {e.answer for e in corpus.heldout_captions}  # ...minus copies
+    assert corpus.stats["heldout_captions"] == len(corpus.heldout_captions)
+
+
+def test_the_held_out_list_is_what_its_header_says_and_ships_in_the_wheel(shared):
+    import fnmatch
+    import hashlib
+    import tomllib
+
+    lines = HELDOUT.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("#") and "sha1" in lines[0]
+    ids = lines[1:]
+    assert len(ids) == len(set(ids)) == len(heldout_clips())
+    assert all(int(hashlib.sha1(i.encode()).hexdigest()[:8], 16) % 100 < 10 for i in ids)
+    source = shared / "datasets" / "musiccaps" / "musiccaps.dev.csv"
+    if source.is_file():
+        clips = [row["ytid"] for row in csv.DictReader(source.open(encoding="utf-8"))]
+        chosen = [c for c in clips if int(hashlib.sha1(c.encode()).hexdigest()[:8], 16) % 100 < 10]
+        assert ids == chosen and 0.07 < len(ids) / len(clips) < 0.13
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["finetune"]
+    assert any(fnmatch.fnmatch(str(HELDOUT.relative_to(ROOT / "finetune")), g) for g in globs)
+
+
+def test_listener_sentences_are_paired_with_the_plan_point_they_realise(tmp_path):
+    from finetune.corpus import load_catalog
+    from retrieval.settings import DEMO_DIR
+
+    track = load_catalog(DEMO_DIR / "catalog.jsonl")["hank-williams--your-cheatin-heart"]
+    text = ("I love this one so much, it is my favourite song. The crying steel guitar and the fiddle ache over a "
+            "plaintive honky-tonk lament. Elvis did a country song like this better on the radio. "
+            "My granddad played the steel guitar on his jukebox every night.")
+    comments = tmp_path / "comments.jsonl"
+    comments.write_text(json.dumps({"track_id": track.id, "kind": "comment", "text": text}) + "\n")
+    corpus = build(comments=[comments])
+    served = [e for e in corpus.examples if e.system]
+    assert [e.answer for e in served] == ["The crying steel guitar and the fiddle ache over a plaintive "
+                                          "honky-tonk lament."]  # no first person, no name the facts lack
+    plan = {tuple(p.messages()[1].values()): p for p in review_plan(track, [], [])}
+    point = plan[("user", served[0].prompt)]
+    assert point.kind == served[0].task == "described" and point.kind in LISTENER_KINDS
+    assert served[0].messages() == point.messages() and served[0].track_id == track.id
+    friend = [e for e in corpus.examples if e.task == "friend"]
+    assert friend and not friend[0].system and friend[0].split == served[0].split  # one track, one split
+
+
+def test_free_tasks_are_capped_beside_served_ones(tmp_path):
+    lyrics = tmp_path / "lyrics.jsonl"
+    lyrics.write_text("".join(json.dumps({"title": f"Song {i}", "lyrics": f"Verse {i}: the river {i} runs to the "
+                                          f"sea and the night number {i} is long and slow"}) + "\n" for i in range(40)))
+    captions = _captions_csv(tmp_path / "musiccaps.csv", [f"clip{i:07d}" for i in range(9)])
+    corpus = build(lyrics=[lyrics], comments=[captions])
+    free = [e for e in corpus.examples if e.task in ("lyrics", "friend")]
+    assert free and len(free) <= FREE_SHARE * len(corpus.examples) and corpus.stats["free_tasks_capped"] > 0
+    assert len(build(lyrics=[lyrics]).examples) == 40  # nothing served: the free tasks are the corpus
+
+
+class _ChatTokenizer:
+    """Characters as tokens, with a chat template in the shape of SmolLM2's."""
+
+    def apply_chat_template(self, messages, tokenize=True, add_generation_prompt=False, return_dict=True, **_):
+        text = "".join(f"<|{m['role']}|>{m['content']}<|end|>" for m in messages)
+        text += "<|assistant|>" if add_generation_prompt else ""
+        return {"input_ids": [ord(c) for c in text]}
+
+    def decode(self, ids):
+        return "".join(chr(i) for i in ids)
+
+
+def test_encoded_pairs_carry_the_system_prompt_and_learn_only_the_answer(tmp_path):
+    from finetune.train import encode
+
+    corpus = build(comments=[_captions_csv(tmp_path / "musiccaps.csv", TRAIN_CLIPS)])
+    tokenizer = _ChatTokenizer()
+    example = corpus.examples[0]
+    row = encode(tokenizer, example, 4096)
+    assert tokenizer.decode(row["input_ids"]).startswith(f"<|system|>{SYSTEM}<|end|><|user|>{example.prompt}")
+    learned = tokenizer.decode([t for t, label in zip(row["input_ids"], row["labels"], strict=True) if label != -100])
+    assert learned == f"{example.answer}<|end|>"
+
+
+@pytest.mark.integration
+def test_caption_perplexity_is_measured_on_the_held_out_clips(smollm2, tmp_path):
+    from transformers import AutoTokenizer
+
+    from finetune.train import TrainConfig, encode, train
+
+    held = sorted(heldout_clips())[:2]
+    corpus = build(comments=[_captions_csv(tmp_path / "musiccaps.csv", held + TRAIN_CLIPS)])
+    tokenizer = AutoTokenizer.from_pretrained(str(smollm2))
+    served = tokenizer.decode(encode(tokenizer, corpus.train[0], 256)["input_ids"])
+    assert SYSTEM in served and corpus.train[0].prompt in served  # the real chat template keeps both messages
+    out = tmp_path / "adapter"
+    manifest = train(corpus, TrainConfig(base=str(smollm2), out=out, max_steps=2, batch_size=2, grad_accum=1,
+                                         max_len=192, rank=8, alpha=16, save_steps=100, learning_rate=1e-2))
+    metrics = json.loads((out / "manifest.json").read_text())["metrics"]
+    assert metrics == manifest["metrics"]
+    assert metrics["perplexity_captions_pairs"] == len(corpus.heldout_captions) > 0
+    base, tuned = metrics["perplexity_captions_base"], metrics["perplexity_captions_adapter"]
+    assert base > 1 and tuned > 1 and metrics["perplexity_captions_drop"] == pytest.approx(1 - tuned / base, abs=1e-3)
+    assert {"perplexity_base", "perplexity_adapter"} <= set(metrics)
+    assert "Held-out MusicCaps clips" in (out / "report.md").read_text()

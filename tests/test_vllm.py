@@ -171,3 +171,32 @@ def test_a_served_model_never_sees_the_listening_history(vllm_url, monkeypatch, 
     assert len(proxy.bodies) >= 3  # the model was asked (the rock turn's remark, the explanations)
     for name in [*played, marker]:
         assert name not in sent and json.dumps(name)[1:-1] not in sent, name
+
+
+def test_served_reviews_and_playlists_pass_the_final_text_checks(vllm_url, smollm2, demo_catalog, shared, tmp_path):
+    """`encore eval text`'s path on the served base model: 20 reviews and 10 playlists of real requests, written
+    16 requests at a time. Whatever the model wrote, the final text is safe, names and numbers only what its
+    points hold (the model's sentences; the templates' are `test_text_eval`'s), keeps the length and
+    first-sentence rules, and no title says what its request refused."""
+    from agent import text_eval
+    from agent.engines import served_chat_model
+
+    requests = text_eval.read_requests(shared / "queries" / "music_requests.csv", 10)
+    sample = text_eval.choose({"demo": demo_catalog}, requests, 20, 10, 5)
+    agents = text_eval.agents_for({"demo": demo_catalog}, tmp_path)
+    chat = text_eval.Bounded(inner=served_chat_model(vllm_url, model=smollm2.name, timeout=120), limit=16)
+    outputs = text_eval.write(agents, sample, chat, "base", concurrency=16)
+    figures = text_eval.engine_figures(outputs)
+    assert figures["reviews"] == 20 and figures["playlists"] == 10
+    assert figures["accepted"]["n"] >= 100  # the model was asked for every point
+    assert figures["unsafe"] == 0, [u for o in outputs["reviews"] + outputs["playlists"] for u in o["unsafe"]][:3]
+    model_claims = [u for o in outputs["reviews"] + outputs["playlists"] + [p["remark"] for p in outputs["playlists"]
+                                                                            if p.get("remark")]
+                    for u in o.get("unsupported", []) if u["source"] == "model" and u["reason"] in ("name", "number")]
+    assert not model_claims, model_claims[:3]
+    assert figures["title_contradictions"] == 0, [(p["request"], p["title"]) for p in outputs["playlists"]
+                                                   if p["title_contradiction"]]
+    assert figures["first_sentence"]["rate"] == 1.0
+    off = [(r["title"], r["words"], r["sentences"]) for r in outputs["reviews"]
+           if not text_eval.length_ok(r["words"], r["sentences"], r["rich"])]
+    assert not off, off[:5]

@@ -3,6 +3,7 @@
     encore ingest ../shared/datasets/cpcd/tracks.jsonl --format cpcd --collection cpcd
     encore eval cpcd --dialogs ../shared/datasets/cpcd/dialogs.dev.jsonl --collection cpcd --out preds.jsonl
     encore eval moods --captions ../shared/datasets/musiccaps/musiccaps.dev.csv [--fit]
+    encore eval text --reviews 200 --playlists 100 [--adapter DIR] [-c demo -c fm]
 """
 
 from __future__ import annotations
@@ -136,3 +137,83 @@ def moods(
     typer.echo(tables(report))
     png = plot(report, settings.root() / "reports" / "moods.png")
     typer.echo(f"\nwrote {png}")
+
+
+QUERIES = Path("shared") / "datasets" / "queries" / "music_requests.csv"
+
+
+def text(
+    ctx: typer.Context,
+    collection: Annotated[list[str] | None, typer.Option(
+        "--collection", "-c", show_default=False,
+        help="Collection whose tracks are reviewed and whose catalog answers the requests; give it more than once "
+             "for a mix (-c demo -c fm: the tracks split evenly, the requests dealt in turn). Default: the "
+             "`collection` setting, else 'demo'.")] = None,
+    queries: Annotated[Path | None, typer.Option(
+        help="Real requests: a CSV with an `original` column, or one request a line. Default: "
+             "../shared/datasets/queries/music_requests.csv when there.")] = None,
+    adapter: Annotated[Path | None, typer.Option(
+        help="A LoRA adapter folder (adapter_config.json) to compare with the base model.")] = None,
+    reviews: Annotated[int, typer.Option(min=1, help="Catalog tracks to review (held-back ones first).")] = 200,
+    playlists: Annotated[int, typer.Option(min=1, help="Requests to turn into playlists (every one with a "
+                                                       "negation first, then the most playlist-like).")] = 100,
+    remarks: Annotated[int | None, typer.Option(min=0, show_default=False, help="Of those requests, how many also "
+                                                "get a chat remark (evenly spaced; default: half).")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once on the vLLM server.")] = 16,
+    no_server: Annotated[bool, typer.Option("--no-server", help="Write in-process (transformers) even when "
+                                                                 ".venv-vllm is installed (slow).")] = False,
+) -> None:
+    """Reviews, playlists (title and description) and remarks by the base model, the adapter and the templates
+    alone, side by side: raw sentences the claim checker accepts, the share of final text the model wrote, facts
+    covered, distinct-2, and the checks the final text must pass (safety, unsupported names and numbers, title
+    contradictions, shared template frames, length and first-sentence rules). Writes text.md, text.json and
+    text.png under $ENCORE_HOME/reports."""
+    from agent import text_eval
+    from agent.models import ModelError
+    from agent.serve import resolve_model, vllm_python
+    from finetune.text import split_of
+    from retrieval import Catalog, EncoreError
+
+    settings = settings_of(ctx)
+    queries = queries or next((r / QUERIES for r in (Path(__file__).resolve().parents[2], Path.cwd().parent,
+                                                     Path.cwd()) if (r / QUERIES).is_file()), None)
+    if queries is None:
+        fail("give --queries FILE (real requests); ../shared/datasets/queries/music_requests.csv is not here")
+    if not queries.is_file():
+        fail(f"{queries}: no such file (a CSV with an `original` column, or one request a line)")
+    if adapter is not None and not (adapter / "adapter_config.json").is_file():
+        fail(f"{adapter}: not a LoRA adapter folder (no adapter_config.json)")
+    catalogs = {}
+    for name in dict.fromkeys(collection or [settings.collection]):
+        catalog = Catalog(name, settings=settings)
+        try:
+            count = catalog.count()
+        except EncoreError:
+            count = 0
+        if count == 0:
+            fail(f"collection '{name}' is unknown or empty; `encore ingest PATH --collection {name}` first")
+        catalogs[name] = catalog
+    try:
+        model = resolve_model(settings.model, settings)
+        requests = text_eval.read_requests(queries, playlists)
+    except (ModelError, ValueError, UnicodeError) as error:
+        fail(str(error))
+    remarks = len(requests) // 2 if remarks is None else remarks
+    sample = text_eval.choose(catalogs, requests, reviews, playlists, remarks,
+                              held_back=lambda i: split_of(i) == "validation")
+    negated = sum(bool(text_eval.NEGATION.search(r)) for _, r in sample.requests)
+    typer.echo(f"{len(sample.tracks)} tracks from {', '.join(catalogs)} ({sample.held_back} held back from "
+               f"fine-tuning), {len(sample.requests)} requests from {queries.name} ({negated} with a negation), "
+               f"{len(sample.remarks)} remarks", err=True)
+    server = not no_server
+    if server:
+        try:
+            vllm_python(settings)
+        except ModelError as error:
+            typer.echo(f"no vLLM server ({error}): writing in-process", err=True)
+            server = False
+    run = text_eval.evaluate(catalogs, sample, model, adapter, settings, server, concurrency,
+                             say=lambda line: typer.echo(line, err=True))
+    typer.echo(run.markdown())
+    paths = run.save(settings.root() / "reports")
+    typer.echo(f"\nwrote {', '.join(str(p) for p in paths)}")

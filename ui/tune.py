@@ -34,8 +34,8 @@ def finetune(
     grad_accum: Annotated[int, typer.Option(help="Forward passes per optimizer step.")] = 2,
     max_len: Annotated[int, typer.Option(help="Longest example in tokens (longer ones are cut).")] = 256,
     save_steps: Annotated[int, typer.Option(help="Checkpoint every N steps (a killed run resumes there).")] = 10,
-    catalog: Annotated[Path, typer.Option(help="Catalog JSONL whose facts go into comment prompts (by track_id).")]
-    = DEMO_DIR / "catalog.jsonl",
+    catalog: Annotated[Path, typer.Option(help="Catalog JSONL that comments join by track_id: their sentences "
+                                               "train that track's review points.")] = DEMO_DIR / "catalog.jsonl",
     merge: Annotated[bool, typer.Option(help="Also save a merged model (base + adapter) under OUT/merged.")] = False,
 ) -> None:
     """Fine-tune a LoRA adapter on lyrics and listener comments; re-running the same command resumes it."""
@@ -64,5 +64,7 @@ def finetune(
     manifest = train(corpus, config)
     m = manifest["metrics"]
     typer.echo(json.dumps({"adapter": str(out), "steps": manifest["steps"], **m}))
+    captions = (f"; held-out captions {m['perplexity_captions_base']:.2f} -> {m['perplexity_captions_adapter']:.2f} "
+                f"({-100 * m['perplexity_captions_drop']:+.1f}%)" if m.get("perplexity_captions_base") else "")
     typer.echo(f"validation perplexity {m['perplexity_base']:.2f} -> {m['perplexity_adapter']:.2f} "
-               f"({-100 * m['perplexity_drop']:+.1f}%); report: {out / 'report.md'}", err=True)
+               f"({-100 * m['perplexity_drop']:+.1f}%){captions}; report: {out / 'report.md'}", err=True)
