@@ -34,6 +34,7 @@ class Verifier:
         """`forbidden`: names the listener wrote (`asked_names`); unless one of `allowed` bears it, a sentence
         that repeats it is dropped, quoted or not ("recommend “Imaginary Hit” by Ghost Band")."""
         self.titles = {phrase_key(t.title) for t in allowed}
+        self.albums = {phrase_key(t.album) for t in allowed if t.album}  # a review may name its album
         self.artists = {phrase_key(t.artist) for t in allowed if t.artist} | {phrase_key(a) for a in extra_artists}
         self.by_title: dict[str, set[str]] = {}
         for t in allowed:
@@ -55,7 +56,8 @@ class Verifier:
             if artists is not None and not any(_same_artist(artist, a) for a in artists):
                 return False
         for title in QUOTED.findall(sentence):
-            if phrase_key(title) not in self.titles and phrase_key(title) not in self.artists:
+            key = phrase_key(title)
+            if key not in self.titles and key not in self.artists and key not in self.albums:
                 return False
         for artist in BY_ARTIST.findall(sentence):
             if not self._known_artist(artist):

@@ -174,21 +174,19 @@ def review_written(chat: BaseChatModel | None, track: Track, comments: list[str]
     carried = " ".join([track.lyrics or "", track.description or "", *comments, *track.comments])
     writer = Writer(chat, ClaimChecker(artists))
     written = writer.lines(plan, track, [track, *related], carried, on_text, track.id, _does_its_point)
-    lines = _unique_lines(written.lines)
+    every = list(written.lines)
+    lines = _unique_lines(every)
     low, high = REVIEW_WORDS[rich(track, comments)]
     lines = _fit(lines, high)
     written.lines = lines
     written.text = " ".join(line.text for line in lines)
-    if _count(lines) < low:  # too short on its own: the grounded sentences of the points the model wrote
-        more = [Line(x.kind, grounded(x.point, track, track.id), "template", x.point) for x in lines
-                if x.source == "model" and x.point is not None]
-        for extra in more:
-            if _count(lines) >= low or len(lines) >= REVIEW_SENTENCES[1]:
-                break
-            if extra.text and extra.text not in {x.text for x in lines}:
-                lines.insert(_after(lines, extra.kind), extra)
-        written.lines = lines
-        written.text = " ".join(line.text for line in lines)
+    if _count(lines) < low:  # the model wrote short: each point keeps the longer of its two sentences (the
+        # grounded sentences alone always meet the length rule, so this does too)
+        lines = [max((x, Line(x.kind, grounded(x.point, track, track.id), "template", x.point)),
+                     key=lambda y: len(y.text.split())) if x.source == "model" and x.point is not None else x
+                 for x in every]
+        written.lines = _fit(_unique_lines(lines), high)
+        written.text = " ".join(line.text for line in written.lines)
     return written
 
 

@@ -245,3 +245,17 @@ def test_every_grounded_sentence_passes_the_checker_for_its_own_point():
         for line in written.lines:
             verdict = checker.judge(line.text, line.point, carried, [track, *related(track)])
             assert verdict.says_something, (track.id, line.kind, line.text, verdict)
+
+
+def test_a_model_that_writes_short_still_gives_a_review_of_full_length():
+    def terse(prompt: str) -> str:
+        facts = dict(re.findall(r"(?m)^- ([^:\n]+): (.*)$", prompt))
+        if "Introduce the track" in prompt:
+            return f"{facts.get('title')} by {facts.get('artist')} is good."
+        moods = (facts.get("moods") or "calm").split(", ")
+        return f"It feels {moods[0]} to the end."
+
+    for track in CATALOG[::15]:
+        comments = COMMENTS.get(track.id, [])
+        written = review_written(scripted(terse), track, comments, None, related(track))
+        _check_review(track, written, comments)
