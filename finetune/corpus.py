@@ -222,15 +222,17 @@ def build(lyrics: list[Path] = (), comments: list[Path] = (), catalog: Path | No
 
 
 def cap_free(examples: list[Example], corpus: Corpus) -> list[Example]:
-    """Keep the free tasks (lyrics, friend) to FREE_SHARE of the pairs when there are served ones: the adapter is
-    for the served tasks. Which ones stay is decided by their keys (deterministic), and the order is kept."""
-    free = [e for e in examples if e.task in FREE_TASKS]
-    room = int(FREE_SHARE / (1 - FREE_SHARE) * (len(examples) - len(free)))
-    if room == 0 or len(free) <= room:  # room 0: only free tasks in this corpus, nothing to make room for
+    """Keep the free tasks (lyrics, friend) to FREE_SHARE of the training pairs when there are served ones: the
+    adapter is for the served tasks. Which ones train is decided by their keys (deterministic); the validation
+    split keeps them all (it measures, it does not teach), and the order is kept."""
+    train = [e for e in examples if e.split == "train"]
+    free = [e for e in train if e.task in FREE_TASKS]
+    room = int(FREE_SHARE / (1 - FREE_SHARE) * (len(train) - len(free)))
+    if room == 0 or len(free) <= room:  # room 0: only free tasks to train on, nothing to make room for
         return examples
-    kept = {e.id for e in sorted(free, key=lambda e: e.id)[:room]}
-    corpus.free_capped = len(free) - room
-    return [e for e in examples if e.task not in FREE_TASKS or e.id in kept]
+    dropped = {e.id for e in sorted(free, key=lambda e: e.id)[room:]}
+    corpus.free_capped = len(dropped)
+    return [e for e in examples if e.id not in dropped]
 
 
 def write(corpus: Corpus, folder: Path) -> None:

@@ -215,8 +215,9 @@ def test_free_tasks_are_capped_beside_served_ones(tmp_path):
                                           f"sea and the night number {i} is long and slow"}) + "\n" for i in range(40)))
     captions = _captions_csv(tmp_path / "musiccaps.csv", [f"clip{i:07d}" for i in range(9)])
     corpus = build(lyrics=[lyrics], comments=[captions])
-    free = [e for e in corpus.examples if e.task in ("lyrics", "friend")]
-    assert free and len(free) <= FREE_SHARE * len(corpus.examples) and corpus.stats["free_tasks_capped"] > 0
+    free = [e for e in corpus.train if e.task in ("lyrics", "friend")]
+    assert free and len(free) <= FREE_SHARE * len(corpus.train) and corpus.stats["free_tasks_capped"] > 0
+    assert {e.id for e in build(lyrics=[lyrics]).validation} <= {e.id for e in corpus.validation}  # all measured
     assert len(build(lyrics=[lyrics]).examples) == 40  # nothing served: the free tasks are the corpus
 
 
