@@ -118,38 +118,43 @@ def main() -> None:
         agent.close()
     if not rows:
         sys.exit("bench: nothing measured")
-    summary = {
-        "planned": {k: median(rows, k) for k in ("first_any_s", "first_model_shown_s", "first_model_s", "review_s")},
-        "baseline": {"first_any_s": median(base, "first_any_s")},
-        "reviews_without_model_sentence": sum(r["first_model_shown_s"] is None for r in rows),
-    }
-    p, b = summary["planned"], summary["baseline"]
-    name = model.name + (f" + {args.adapter.name}" if args.adapter else "")
-
-    def cell(x: float | None) -> str:
-        return "\u2014" if x is None else f"{x:.2f}"
-
-    print(f"\n{len(rows)} demo tracks, in-process {name}, medians in seconds (aim: first model sentence <= "
-          f"{AIM_S:g} s)\n")
-    print("| variant | first sentence shown (any source) | first model sentence shown | first model sentence "
-          "(Written.first_model_s) | whole review |")
-    print("|---|---:|---:|---:|---:|")
-    print(f"| planned review | {cell(p['first_any_s'])} | {cell(p['first_model_shown_s'])} | "
-          f"{cell(p['first_model_s'])} | {cell(p['review_s'])} |")
-    print(f"| baseline: one prompt \u201cWrite a review of X\u201d | {cell(b['first_any_s'])} | "
-          f"{cell(b['first_any_s'])} | \u2014 | \u2014 |")
-    if p["first_model_shown_s"] is not None:
-        verdict = "meets" if p["first_model_shown_s"] <= AIM_S else "misses"
-        ratio = f"; {p['first_model_shown_s'] / b['first_any_s']:.2f}x the baseline's first sentence" \
-            if b["first_any_s"] else ""
-        print(f"\nfirst model sentence shown: {p['first_model_shown_s']:.2f} s, {verdict} the {AIM_S:g} s aim{ratio}")
-    if b["first_any_s"]:
-        print(f"first sentence of any source: {p['first_any_s'] / b['first_any_s']:.2f}x the baseline's")
-    print(f"reviews with no model sentence at all: {summary['reviews_without_model_sentence']}/{len(rows)}")
+    summary = summarise(rows, base)
+    print(table(summary, len(rows), model.name + (f" + {args.adapter.name}" if args.adapter else "")))
     (OUT / "review_latency.json").write_text(json.dumps({"model": str(model), "adapter": str(args.adapter or ""),
                                                          "aim_s": AIM_S, "summary": summary, "planned": rows,
                                                          "baseline": base}, indent=2, ensure_ascii=False))
     print(f"\nwrote {OUT / 'review_latency.json'}, {plot(rows, base)}")
+
+
+def summarise(rows: list[dict], base: list[dict]) -> dict:
+    return {
+        "planned": {k: median(rows, k) for k in ("first_any_s", "first_model_shown_s", "first_model_s", "review_s")},
+        "baseline": {"first_any_s": median(base, "first_any_s")},
+        "reviews_with_model_sentence": sum(r["first_model_shown_s"] is not None for r in rows),
+    }
+
+
+def table(summary: dict, n: int, name: str) -> str:
+    p, b, m = summary["planned"], summary["baseline"], summary["reviews_with_model_sentence"]
+
+    def cell(x: float | None) -> str:
+        return "\u2014" if x is None else f"{x:.2f}"
+
+    lines = [f"\n{n} demo tracks, in-process {name}, medians in seconds (aim: first model sentence <= {AIM_S:g} s)\n",
+             "| variant | first sentence shown (any source) | first model sentence shown | first model sentence "
+             "(Written.first_model_s) | whole review |", "|---|---:|---:|---:|---:|",
+             f"| planned review | {cell(p['first_any_s'])} | {cell(p['first_model_shown_s'])} (n={m} of {n}) | "
+             f"{cell(p['first_model_s'])} | {cell(p['review_s'])} |",
+             f"| baseline: one prompt \u201cWrite a review of X\u201d | {cell(b['first_any_s'])} | "
+             f"{cell(b['first_any_s'])} | \u2014 | \u2014 |\n"]
+    if p["first_model_shown_s"] is not None and b["first_any_s"]:
+        verdict = "meets" if p["first_model_shown_s"] <= AIM_S else "misses"
+        lines.append(f"first model sentence shown: {p['first_model_shown_s']:.2f} s, {verdict} the {AIM_S:g} s aim; "
+                     f"{p['first_model_shown_s'] / b['first_any_s']:.2f}x the baseline's first sentence")
+    if b["first_any_s"]:
+        lines.append(f"first sentence of any source: {p['first_any_s'] / b['first_any_s']:.2f}x the baseline's")
+    lines.append(f"reviews with a model-written sentence at all: {m}/{n}")
+    return "\n".join(lines)
 
 
 def plot(rows: list[dict], base: list[dict]) -> Path:
