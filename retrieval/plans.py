@@ -87,10 +87,10 @@ def facts(track: Track) -> list[tuple[str, str]]:
     moods, inferred = moods_of(track)
     if moods:
         out.append(("moods (inferred from its description)" if inferred else "moods", ", ".join(moods)))
-    energy = track.energy if track.energy is not None else track.inferred_energy
+    energy = energy_of(track)
     if energy is not None:
         out.append(("energy", energy_text(energy)))
-    valence = track.valence if track.valence is not None else track.inferred_valence
+    valence = valence_of(track)
     if valence is not None:
         out.append(("feel", valence_words(valence)))
     if track.tempo_bpm:
@@ -100,6 +100,15 @@ def facts(track: Track) -> list[tuple[str, str]]:
     if data_text(track.description):
         out.append(("description", clip(data_text(track.description), 400)))
     return out
+
+
+def energy_of(track: Track) -> float | None:
+    """The given energy, else the one inferred at ingest."""
+    return track.energy if track.energy is not None else track.inferred_energy
+
+
+def valence_of(track: Track) -> float | None:
+    return track.valence if track.valence is not None else track.inferred_valence
 
 
 def facts_text(track: Track) -> str:
@@ -147,7 +156,7 @@ def qualities(track: Track) -> list[str]:
         out += instruments(data_text(track.description))
     if track.tempo_bpm:
         out.append(f"{tempo_words(track.tempo_bpm)} tempo")
-    energy = track.energy if track.energy is not None else track.inferred_energy
+    energy = energy_of(track)
     if energy is not None:
         out.append(f"{energy_level(energy)} energy")
     seen: set[str] = set()
@@ -199,15 +208,15 @@ def review_plan(track: Track, comments: list[str] = (), related: list[Track] = (
     moods, inferred = moods_of(track)
     if moods:
         feeling.append(("moods (inferred)" if inferred else "moods", ", ".join(moods)))
-    valence = track.valence if track.valence is not None else track.inferred_valence
+    valence = valence_of(track)
     if valence is not None:
         feeling.append(("feel", valence_words(valence)))
-    energy = track.energy if track.energy is not None else track.inferred_energy
+    energy = energy_of(track)
     if energy is not None:
         feeling.append(("energy", energy_text(energy)))
     if len(feeling) > 1:
         plan.append(Point("feeling", tuple(feeling), (track.title,), track.id))
-    energy = track.energy if track.energy is not None else track.inferred_energy
+    energy = energy_of(track)
     if track.tempo_bpm and energy is not None:
         plan.append(Point("pace", (("title", track.title), ("tempo", f"{round(track.tempo_bpm)} BPM "
                                                                      f"({tempo_words(track.tempo_bpm)})"),
@@ -293,7 +302,7 @@ def blend_facts(tracks: list[Track]) -> list[tuple[str, str]]:
     years = sorted(t.year for t in tracks if t.year)
     if years:
         out.append(("years", f"{years[0]} to {years[-1]}" if years[0] != years[-1] else str(years[0])))
-    energies = [t.energy if t.energy is not None else t.inferred_energy for t in tracks]
+    energies = [energy_of(t) for t in tracks]
     energies = [e for e in energies if e is not None]
     if energies:
         out.append(("energy", energy_text(sum(energies) / len(energies))))
