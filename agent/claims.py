@@ -25,7 +25,7 @@ from retrieval.plans import Point
 from retrieval.query import ArtistMatcher
 from retrieval.text import phrase_key
 from retrieval.vocab import claims as term_claims
-from retrieval.vocab import terms
+from retrieval.vocab import common_words, terms
 
 REASONS = ("name", "number", "term", "self", "unsafe", "garbled", "refused", "empty")
 
@@ -82,12 +82,6 @@ class Verdict:
     def says_something(self) -> bool:
         """Supported, and states at least one name, number or music term: what a shown sentence must be."""
         return self.ok and bool(self.supported)
-
-
-@lru_cache(maxsize=1)
-def common_words() -> frozenset[str]:
-    data = json.loads(resources.files("retrieval").joinpath("common_words.json").read_text(encoding="utf-8"))
-    return frozenset(data["words"])
 
 
 @lru_cache(maxsize=1)
@@ -167,15 +161,14 @@ class ClaimChecker:
                 continue
             return Verdict(False, "name", span)
         if self.artists:
-            for artist in self.artists.find(text):
+            for artist in self.artists.named_in_prose(text, common_words()):
                 a = phrase_key(artist)
                 if f" {a} " not in support_key and not any(a in n or n in a for n in allowed):
                     return Verdict(False, "name", artist)
-        for title, artist in _attributions(text):
-            for track in tracks:
-                if phrase_key(title) == phrase_key(track.title) and track.artist:
-                    if not _same(artist, track.artist):
-                        return Verdict(False, "name", f"{title} by {artist}")
+        for title, artist in _attributions(text):  # "X by Y" holds when some track called X is by Y
+            by = [t.artist for t in tracks if t.artist and phrase_key(title) == phrase_key(t.title)]
+            if by and not any(_same(artist, a) for a in by):
+                return Verdict(False, "name", f"{title} by {artist}")
         return None
 
     def _numbers(self, text, bare, quotes, point, support, support_key, supported, tracks) -> Verdict | None:

@@ -96,7 +96,14 @@ def _and(items: list[str]) -> str:
 
 
 def _a(word: str) -> str:
-    return ("an " if word[:1].casefold() in "aeiou" else "a ") + word
+    """The indefinite article by sound: "an era", "a europop", "a one-off", "an 1850", "an hour"."""
+    w = word.casefold()
+    if w[:1].isdigit():
+        vowel = w.startswith(("8", "11", "18")) and not w.startswith(("111", "811"))
+    else:
+        vowel = w[:1] in "aeiou" and not re.match(r"(eu|uni|use|usu|one|once)", w) or \
+            w.startswith(("hour", "honest", "heir"))
+    return ("an " if vowel else "a ") + word
 
 
 def _finish(text: str) -> str:
@@ -189,10 +196,19 @@ def _lyrics(i: Slots, f: _Facts) -> str:
         return ""
     line = clip(line.rstrip(",.;:"), 90)
     moods = list(read_mood(words).moods)[:2]
-    about = f", and the words turn {_and(moods)}" if moods else ""
-    forms = [f"The lyrics open with \u201c{line}\u201d{about}", f"Its words begin \u201c{line}\u201d{about}",
-             f"The first line sung is \u201c{line}\u201d{about}", f"It starts from the line \u201c{line}\u201d{about}"]
-    return forms[i[0] % 4]
+    subjects = ["The lyrics", "Its words", "The song's words", "The opening words", "The sung words",
+                "The first lines", "The lines", "The verses"]
+    verbs = ["open with", "begin with", "start on", "set off with", "lead with", "come in with", "start from",
+             "kick off with"]
+    if moods:
+        closes = [f", and the words turn {_and(moods)}", f", and from there the words turn {_and(moods)}",
+                  f", then the words turn {_and(moods)}", f", and the words grow {_and(moods)}",
+                  f", and soon the words turn {_and(moods)}", f", and the mood of the words is {_and(moods)}",
+                  f", and what follows reads {_and(moods)}", f", and the words stay {_and(moods)}"]
+    else:
+        closes = ["", " and build from there", " and go on from there", " from the first bar", " right away",
+                  " at the very start", " as the first line", " before anything else"]
+    return f"{subjects[i[0]]} {verbs[i[1]]} \u201c{line}\u201d{closes[i[2]]}"
 
 
 def _listener(i: Slots, f: _Facts) -> str:
@@ -203,11 +219,13 @@ def _listener(i: Slots, f: _Facts) -> str:
     quote = re.sub(r"[\"\u201c\u201d]", "'", quote)  # one level of quotation marks: the listener's
     if not quote:
         return ""
-    t = f.title
-    forms = [f"One listener writes of {t}: \u201c{quote}.\u201d", f"A listener put {t} this way: \u201c{quote}.\u201d",
-             f"In a listener's words about {t}: \u201c{quote}.\u201d", f"As one listener has it, {t} is this: "
-             f"\u201c{quote}.\u201d"]
-    return forms[i[0] % 4]
+    subjects = ["One listener", "A listener", "One fan", "A fan of the track", "One of its listeners",
+                "A listener in the comments", "One commenter", "A listener here"]
+    verbs = ["writes of", "says of", "sums up", "describes", "comments on", "speaks of", "reflects on",
+             "remarks on"]
+    closes = ["", " in a few words", " simply", " plainly", " briefly", " in one line", " like this",
+              " this way"]
+    return f"{subjects[i[0]]} {verbs[i[1]]} {f.title}{closes[i[2]]}: \u201c{quote}.\u201d"
 
 
 def _music_words(sentence: str) -> int:
@@ -315,7 +333,7 @@ def _use(i: Slots, f: _Facts) -> str:
     if not use:
         return ""
     moods = f.get("moods")
-    forms = [f"Made for {use}" + (f", with a {_and(moods.split(', ')[:2])} feel" if moods else ""),
+    forms = [f"Made for {use}" + (f", with {_a(_and(moods.split(', ')[:2]))} feel" if moods else ""),
              f"It is meant for {use}", f"Built with {use} in mind", f"Queue it up for {use}"]
     return forms[i[0] % 4]
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from retrieval import Track
 from retrieval.query import ArtistMatcher
 from retrieval.text import phrase_key
+from retrieval.vocab import common_words
 
 QUOTED = re.compile(r"[\"“«]([^\"“”«»]{2,80})[\"”»]")
 NAME = r"((?:the\s+)?[A-Z][\w'&.\-]*(?:\s+(?:&\s+)?[A-Z][\w'&.\-]*){0,4})"  # "by The Artist Name"
@@ -63,7 +64,7 @@ class Verifier:
             if not self._known_artist(artist):
                 return False
         if self.catalog_artists:
-            for key in self.catalog_artists.find(sentence):
+            for key in self.catalog_artists.named_in_prose(sentence, common_words()):
                 if phrase_key(key) not in self.artists:
                     return False
         return True
@@ -71,7 +72,7 @@ class Verifier:
     def _names_anything(self, sentence: str) -> bool:
         if QUOTED.search(sentence) or BY_ARTIST.search(sentence):
             return True
-        if self.catalog_artists and self.catalog_artists.find(sentence):
+        if self.catalog_artists and self.catalog_artists.named_in_prose(sentence, common_words()):
             return True
         key = f" {phrase_key(sentence)} "
         return any(f" {t} " in key for t in self.titles if len(t) > 3) or any(

@@ -32,6 +32,7 @@ from retrieval.plans import (
 )
 from retrieval.query import ArtistMatcher, read_request
 from retrieval.text import phrase_key
+from retrieval.vocab import common_words
 
 from .claims import ClaimChecker, Verdict
 from .templates import grounded
@@ -105,9 +106,12 @@ def _tidy(text: str) -> str:
 class Writer:
     """Realises plans with one model (or none) under one checker."""
 
-    def __init__(self, chat: BaseChatModel | None, checker: ClaimChecker):
+    def __init__(self, chat: BaseChatModel | None, checker: ClaimChecker, tries: int = 1):
+        """`tries`: the model's sentences read per point (one generation, stopped once that many have ended);
+        the first that passes is kept."""
         self.chat = chat
         self.checker = checker
+        self.tries = tries
 
     def lines(self, plan: list[Point], track: Track | None, tracks: list[Track], carried: str = "",
               on_text: OnText | None = None, key: str | None = None,
@@ -116,9 +120,8 @@ class Writer:
         written = Written("")
         raws = self._raws(plan)
         for point, raw in zip(plan, raws, strict=True):
-            sentence = raw() if callable(raw) else raw
             line = None
-            if sentence:
+            for sentence in raw() if callable(raw) else raw:
                 verdict = self.checker.judge(sentence, point, carried, tracks)
                 if verdict.ok and not verdict.says_something:  # true, but it says nothing a reader can use
                     verdict = Verdict(False, "empty", "")
@@ -129,6 +132,7 @@ class Writer:
                     line = Line(point.kind, sentence, "model", point)
                     if written.first_model_s is None:
                         written.first_model_s = time.perf_counter() - start
+                    break
             if line is None:
                 text = grounded(point, track, key)
                 line = Line(point.kind, text, "template", point) if text else None
@@ -140,22 +144,18 @@ class Writer:
         return written
 
     def _raws(self, plan: list[Point]) -> list:
-        """The model's sentence for each point: in order, one at a time, for the in-process model (the first
+        """The model's sentences for each point: in order, one at a time, for the in-process model (the first
         can stream at once); concurrently for a server, which batches them."""
         if self.chat is None:
-            return [""] * len(plan)
+            return [[] for _ in plan]
         from .engines import LocalChatModel
 
         if isinstance(self.chat, LocalChatModel) or len(plan) == 1:
-            return [lambda p=p: _one(ask(self.chat, p)) for p in plan]
+            return [lambda p=p: ask(self.chat, p, self.tries) for p in plan]
         pool = ThreadPoolExecutor(max_workers=min(8, len(plan)))
-        futures = [pool.submit(lambda p: _one(ask(self.chat, p)), p) for p in plan]
+        futures = [pool.submit(ask, self.chat, p, self.tries) for p in plan]
         pool.shutdown(wait=False)
         return [f.result for f in futures]
-
-
-def _one(sentences: list[str]) -> str:
-    return sentences[0] if sentences else ""
 
 
 # --- reviews -----------------------------------------------------------------------------------------------------
@@ -292,17 +292,52 @@ def playlist_written(chat: BaseChatModel | None, request: str, hits: list[Hit],
 
 
 def use_words(request: str) -> str:
-    """What the playlist is for, in the listener's words, less what it refuses: "road trip, no country" ->
-    "road trip"."""
+    """What the playlist is for, in at most four of the listener's words, less what it refuses: "road trip, no
+    country" -> "road trip", "songs for a late night drive, nothing too sad" -> "late night drive". A long
+    request ("I'm addicted to ... what else would I like?") names no use, and gives "": a title or description
+    never quotes it back."""
     reading = read_request(request)
-    core = reading.core if reading.core is not None else request
     no = set(refused(request))
-    words = [w for w in re.findall(r"[\w'&-]+", core) if w.casefold() not in NEGATIONS and w.casefold() not in no]
-    while words and words[-1].casefold() in FILLER | {"but", "and", "or", "with", "without"}:
-        words.pop()
-    while words and words[0].casefold() in FILLER - {"late"}:
-        words.pop(0)
-    return " ".join(words)
+    plain = ASIDES.sub(" , ", request)  # quoted titles and asides are never a use
+    candidates = [SUBJECT.sub("", m.group(1)) for m in USE_CUE.finditer(plain)]
+    core = reading.core if reading.core is not None else request
+    if len(core.split()) <= 6 and not re.search(r"[\"\u201c\u201d?]", core):
+        candidates.append(core)
+    candidates += [p for p in reading.mood.phrases if len(p.split()) >= 1][-1:]
+    for candidate in candidates:
+        words = []
+        for word in re.findall(r"[\w'&-]+|[,.;:!?/()]", candidate):
+            if not re.match(r"[\w'&-]", word) or word.casefold() in CUT_WORDS:
+                break
+            words.append(word)
+        words = [w for w in words if w.casefold() not in INNER_FILLER and w.casefold() not in no]
+        while words and words[-1].casefold() in (FILLER - {"on"}) | {"but", "and", "or", "with", "without"}:
+            words.pop()
+        while words and words[0].casefold() in FILLER - {"late"}:
+            words.pop(0)
+        if not 1 <= len(words) <= 4 or any(_name_like(w, request) or re.search(r"\d", w) for w in words):
+            continue
+        return " ".join(w.casefold() for w in words)
+    return ""
+
+
+QUOTE_MARKS = "\"\u201c\u201d\u00ab\u00bb"
+ASIDES = re.compile(rf"[{QUOTE_MARKS}][^{QUOTE_MARKS}]*[{QUOTE_MARKS}]|\([^)]*\)|\[[^\]]*\]")
+INNER_FILLER = {"really", "very", "just", "good", "great", "nice", "some", "songs", "song", "music", "tracks", "track",
+                "playlist", "mix", "stuff", "please", "something"}
+USE_CUE = re.compile(r"\b(?:for|while|during|when)\b(?:\s+(?:when|while))?[:\s]+([^,.;!?/()]{3,60})", re.IGNORECASE)
+SUBJECT = re.compile(r"^\s*(?:i am|i'm|im|we are|we're|i|we|you are|you're)\s+", re.IGNORECASE)
+CUT_WORDS = {"no", "not", "without", "never", "minus", "except", "nothing", "none", "excluding", "dont", "don't",
+             "nor", "avoid", "skip", "but", "that", "which", "who", "like", "similar", "by", "from", "than", "so",
+             "because", "if", "i", "i'm", "im", "you", "what", "any", "anything", "more"}
+
+
+def _name_like(word: str, request: str) -> bool:
+    """A word the request writes with a capital mid-sentence and that is no ordinary word: likely a name."""
+    if word.casefold() in common_words() or word.isupper() and len(word) <= 3:
+        return False
+    return bool(re.search(rf"(?<=[\w,;:'\"] )\b{re.escape(word[:1].upper() + word[1:])}\b", request)) or \
+        word.casefold() not in common_words() and word[:1].isupper()
 
 
 def ask_title(chat: BaseChatModel, point: Point) -> str:
@@ -331,10 +366,14 @@ def title_ok(title: str, no: tuple[str, ...], tracks: list[Track], artists: Arti
         return False
     names = {phrase_key(t.title) for t in tracks} | {phrase_key(t.artist) for t in tracks if t.artist}
     if artists:
-        for artist in artists.find(title):
+        for artist in artists.named_in_prose(title, common_words()):
             if phrase_key(artist) not in names:
                 return False
     return bool(re.search(r"[^\W\d_]{3,}", title))
+
+
+DECADE_NAMES = {1920: "Twenties", 1930: "Thirties", 1940: "Forties", 1950: "Fifties", 1960: "Sixties",
+                1970: "Seventies", 1980: "Eighties", 1990: "Nineties"}  # a title has no digits
 
 
 def fallback_title(request: str, tracks: list[Track]) -> str:
@@ -342,21 +381,31 @@ def fallback_title(request: str, tracks: list[Track]) -> str:
     no = refused(request)
     reading = read_request(request)
     use = [w for w in use_words(request).split() if w.casefold() not in FILLER][:4]
-    qualifier = ""
+    qualifier, era = "", ""
     if reading.constraints.vocals == "instrumental":
         qualifier = "Instrumentals"
-    elif reading.constraints.era and reading.constraints.era.low and reading.constraints.era.high and \
+    if reading.constraints.era and reading.constraints.era.low and reading.constraints.era.high and \
             reading.constraints.era.high - reading.constraints.era.low == 9:
-        qualifier = f"{reading.constraints.era.low % 100:02d}s"
-    if not qualifier:
-        genres = [g for g in common([t.genre for t in tracks if t.genre]) if not set(phrase_key(g).split()) & {
-            k for r in no for k in phrase_key(r).split()}]
-        if genres and (not use or phrase_key(genres[0]) not in phrase_key(" ".join(use))):
-            qualifier = genres[0]
-    words = [_cap(w) for w in use] + ([_cap(w) for w in qualifier.split()] if qualifier else [])
+        era = DECADE_NAMES.get(reading.constraints.era.low, "")
+    refused_keys = {k for r in no for k in phrase_key(r).split()}
+
+    def allowed(value: str) -> bool:
+        return bool(value) and not set(phrase_key(value).split()) & refused_keys and \
+            phrase_key(value) not in phrase_key(" ".join(use))
+
+    asked = [t for t in reading.constraints.terms if t.polarity == "include"]
+    named = any(phrase_key(t.value) in phrase_key(" ".join(use)) for t in asked if t.field == "genre")
+    if not qualifier and not named:  # the genre the request names, else the list's own
+        genres = [t.value for t in asked if t.field == "genre"] + common([t.genre for t in tracks if t.genre])
+        qualifier = next((g for g in genres if allowed(g)), "")
+    mood = ""
+    if not use:  # no use named: what the list feels like leads ("Calm Ambient Mix")
+        moods = [t.value for t in asked if t.field == "mood"] + common([m for t in tracks for m in t.moods[:2]])
+        mood = next((m for m in moods if allowed(m) and " " not in m), "")
+    words = [_cap(w) for w in [era, mood, *use] if w] + ([_cap(w) for w in qualifier.split()] if qualifier else [])
     if not words:
         words = ["Encore", "Mix"]
-    if len(words) == 1:
+    if len(words) == 1 or not use and "Instrumentals" not in words:
         words.append("Mix")
     title = " ".join(words[:6])
     return title if title_ok(title, no, tracks, None) else "Encore Mix"
@@ -388,11 +437,11 @@ def remark(chat: BaseChatModel | None, message: str, hits: list[Hit], notes: lis
 
 
 def explained(chat: BaseChatModel, request: str, hits: list[Hit], artists: ArtistMatcher | None = None,
-              judged: list | None = None) -> list[Hit]:
-    """The same hits, each `why` rewritten by the model when its sentence passes the checker (else the grounded
-    `why` stays)."""
+              judged: list | None = None, tries: int = 2) -> list[Hit]:
+    """The same hits, each `why` rewritten by the model when one of its first `tries` sentences passes the checker
+    (`why_by` "model"), else the grounded `why` stays (`why_by` "facts")."""
     checker = ClaimChecker(artists, refused=refused(request))
-    writer = Writer(chat, checker)
+    writer = Writer(chat, checker, tries)
     out = []
     for hit in hits:
         point = explain_point(request, hit.track)
@@ -400,7 +449,7 @@ def explained(chat: BaseChatModel, request: str, hits: list[Hit], artists: Artis
         if judged is not None:
             judged += written.judged
         model = [x.text for x in written.lines if x.source == "model"]
-        out.append(replace(hit, why=model[0]) if model else hit)
+        out.append(replace(hit, why=model[0], why_by="model") if model else replace(hit, why_by="facts"))
     return out
 
 

@@ -43,6 +43,17 @@ class ArtistMatcher:
     def find(self, text: str, typos: bool = True) -> tuple[str, ...]:
         return tuple(dict.fromkeys(key for _, key in self.find_written(text, typos)))
 
+    def named_in_prose(self, text: str, ordinary: frozenset[str] = frozenset()) -> tuple[str, ...]:
+        """Artists a written sentence (a review, a reply) names: spelt as in the catalog, and a name made only of
+        `ordinary` words counts only when written with capitals ("The Chords", not "three chords" or "the
+        chords ring")."""
+        out = []
+        for written, key in self.find_written(text, typos=False):
+            if all(w in ordinary for w in written.split()) and not _titled_in(written, text):
+                continue
+            out.append(key)
+        return tuple(dict.fromkeys(out))
+
     def find_written(self, text: str, typos: bool = True) -> list[tuple[str, str]]:
         """(the words as written, as a phrase key; the artist's key) for every artist `text` names."""
         text = POSSESSIVE.sub(r"\1", text)  # "Drake's songs", "bieber's"
@@ -96,6 +107,16 @@ def _forms(name: str) -> list[str]:
 def _cued(name: str, text: str) -> bool:
     """A short name written in lower case where a name goes: "some from drake", "play quavo", "by abba"."""
     return bool(re.search(rf"\b{NAME_CUES}\s+(?:the\s+)?{re.escape(phrase_key(name))}\b", phrase_key(text)))
+
+
+def _titled_in(key: str, text: str) -> bool:
+    """Some occurrence of the words `key` in `text` has every word but joiners capitalised."""
+    pattern = r"\b" + r"\W+".join(re.escape(w) for w in key.split()) + r"\b"
+    for m in re.finditer(pattern, strip_accents(text), flags=re.IGNORECASE):
+        if all(w[:1].isupper() or w.casefold() in ("the", "and", "of", "a") for w in re.findall(r"[\w']+", m.group())) \
+                and m.group()[:1].isupper():
+            return True
+    return False
 
 
 def _capitalised_in(name: str, text: str, mid_sentence: bool = False) -> bool:

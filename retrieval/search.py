@@ -49,6 +49,7 @@ class Hit:
     score: float
     why: str
     evidence: Evidence = field(default_factory=Evidence)
+    why_by: str = ""  # with `--explain`: "model" when the served sentence passed the checker, else "facts"
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's track object: given fields keep their meaning (`moods` are the source's); what Encore
@@ -56,6 +57,8 @@ class Hit:
         track = self.track
         data = {"id": track.id, "title": track.title, "artist": track.artist, "score": round(self.score, 4),
                 "why": self.why}
+        if self.why_by:
+            data["why_by"] = self.why_by
         data.update(track.model_dump(exclude_none=True, exclude={"id", "title", "artist", "lyrics", "comments",
                                                                  *INFERRED_OUTPUTS, "mood_model"}))
         if track.inferred_moods:

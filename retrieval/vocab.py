@@ -9,7 +9,9 @@ written sentence claims (the claim checker).
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from importlib import resources
 
 from .genres import GENRE_WORDS
 from .mood import _lexicon, vocabulary
@@ -228,3 +230,11 @@ def instruments(text: str) -> list[str]:
         if kind in ("instrument", "sound") and words not in out:
             out.append(words)
     return out
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Lower-case English words (from the default model's tokenizer vocabulary): a capitalised one that opens a
+    sentence is not read as a name, and a name made only of them needs its capitals."""
+    data = json.loads(resources.files("retrieval").joinpath("common_words.json").read_text(encoding="utf-8"))
+    return frozenset(data["words"])

@@ -62,19 +62,48 @@ def test_engine_streams_from_the_server(vllm_url, monkeypatch):
 
 
 def test_recommend_explain_uses_the_served_model(vllm_url, monkeypatch, capsys, tmp_path):
+    """Every pick's sentence is asked of the served model; one that passes the checker replaces the grounded
+    `why` (`why_by` "model"), one that fails leaves it as it was (`why_by` "facts")."""
+    from agent import writing
+    from agent.claims import ClaimChecker
+    from retrieval.plans import explain_point
     from tests.conftest import DEMO_CATALOG
 
     path = tmp_path / "slice.jsonl"
     path.write_text("\n".join(DEMO_CATALOG.read_text(encoding="utf-8").splitlines()[:80]) + "\n", encoding="utf-8")
     assert run_cli(["ingest", str(path)], capsys)[0] == 0
-    code, out, _ = run_cli(["recommend", "calm songs", "--k", "3", "--json"], capsys)
+    code, out, _ = run_cli(["recommend", "calm songs", "--k", "4", "--json"], capsys)
     plain = {t["id"]: t["why"] for t in json.loads(out)["tracks"]}
+    assert all("why_by" not in t for t in json.loads(out)["tracks"])
+    asked, real_ask = [], writing.ask
+
+    def ask(chat, point, count=1):  # the real server answers; the test only notes what was asked
+        asked.append(point)
+        return real_ask(chat, point, count)
+
+    monkeypatch.setattr(writing, "ask", ask)
     monkeypatch.setenv("ENCORE_LLM_URL", vllm_url)
-    code, out, err = run_cli(["recommend", "calm songs", "--k", "3", "--json", "--explain"], capsys)
+    code, out, err = run_cli(["recommend", "calm songs", "--k", "4", "--json", "--explain"], capsys)
     assert code == 0, err
     tracks = json.loads(out)["tracks"]
     assert [t["id"] for t in tracks] == list(plain)  # the same picks, only the sentences change
-    assert all(t["why"].strip() and t["why"] != plain[t["id"]] for t in tracks)
+    assert len(asked) == len(tracks) and all(p.kind == "explain" for p in asked)
+    catalog = {t.id: t for t in _demo_tracks()}
+    for t in tracks:
+        assert t["why_by"] in ("model", "facts") and t["why"].strip()
+        if t["why_by"] == "facts":
+            assert t["why"] == plain[t["id"]]
+        else:
+            track = catalog[t["id"]]
+            assert t["why"] != plain[t["id"]]
+            assert ClaimChecker().judge(t["why"], explain_point("calm songs", track), tracks=[track]).ok, t["why"]
+
+
+def _demo_tracks():
+    from retrieval import Track
+    from tests.conftest import DEMO_CATALOG
+
+    return [Track(**json.loads(line)) for line in DEMO_CATALOG.read_text(encoding="utf-8").splitlines()]
 
 
 def test_a_stopped_server_is_a_clear_error(monkeypatch, capsys):

@@ -10,9 +10,11 @@ import pytest
 
 from agent.claims import ClaimChecker, frame
 from agent.templates import P, frame_index
-from agent.writing import fallback_title, playlist_written, refused, review_written, title_ok
+from agent.writing import fallback_title, playlist_written, refused, review_written, title_ok, use_words
 from retrieval import Hit, Track
-from retrieval.plans import data_sentences, review_plan
+from retrieval.artists import ArtistMatcher
+from retrieval.plans import Point, data_sentences, review_plan
+from retrieval.query import read_request
 from retrieval.settings import DEMO_DIR
 from retrieval.text import phrase_key
 from tests.fakes import scripted
@@ -80,6 +82,32 @@ def test_a_wrong_attribution_among_allowed_names_is_refused():
     assert checker.judge(bad, point, tracks=[HOUND, other]).reason == "name"
 
 
+def test_an_attribution_holds_when_any_track_of_that_title_is_by_that_artist():
+    hound = [t for t in CATALOG if phrase_key(t.title) == "hound dog"]
+    assert len({t.artist for t in hound}) >= 2  # the demo catalog has the song by two artists
+    related_facts = tuple(("related track", f"\u201cHound Dog\u201d by {t.artist}") for t in hound)
+    names = ("Hound Dog", "Dolly Parton", *(t.artist for t in hound))  # Dolly named, but not for this song
+    point = Point("neighbours", (("title", "Hound Dog"), ("genre", "blues"), *related_facts), names)
+    checker = ClaimChecker()
+    for track in hound:
+        sentence = f"Fans of \u201cHound Dog\u201d by {track.artist} should try this blues."
+        assert checker.judge(sentence, point, tracks=hound).ok, sentence
+    assert checker.judge("Fans of \u201cHound Dog\u201d by Dolly Parton should try this blues.", point,
+                         tracks=hound).reason == "name"
+
+
+def test_ordinary_words_are_not_an_artist_unless_written_as_a_name():
+    artists = ArtistMatcher({phrase_key(a): a for a in ("The Chords", "Chet Baker", "The Doors", "Big Mama Thornton")})
+    checker = ClaimChecker(artists)
+    point = Point("pace", (("genre", "blues"), ("length", "2:12"), ("described", "a blues of three chords")),
+                  ("Hound Dog", "Big Mama Thornton"))
+    assert checker.judge("It lasts 2:12, a blues of three chords and nothing wasted.", point).ok
+    assert checker.judge("It lasts 2:12, and the chords of its blues ring out.", point).ok
+    assert checker.judge("It lasts 2:12, a blues The Chords would admire.", point).reason == "name"
+    assert checker.judge("It lasts 2:12, a blues that Chet Baker would admire.", point).reason == "name"
+    assert artists.named_in_prose("a blues Chet Faker might sing") == ()  # a near spelling is another name
+
+
 def test_unsafe_words_pass_only_when_the_track_carries_them():
     point = PLAN["feeling"]
     sentence = "It is an angry song about a killer on the loose."
@@ -127,8 +155,7 @@ def test_no_two_reviews_of_different_tracks_share_more_than_one_template_frame()
     frames = {}
     for track in CATALOG:
         written = _review(track)
-        frames[track.id] = {frame(x.text) for x in written.lines if x.source == "template"
-                            and x.kind not in ("described", "listener", "lyrics")}
+        frames[track.id] = {frame(x.text) for x in written.lines if x.source == "template"}
     worst = max(len(frames[a] & frames[b]) for a, b in itertools.combinations(frames, 2))
     assert worst <= 1
 
@@ -234,6 +261,43 @@ def test_titles_name_no_track_outside_the_list():
     assert not title_ok("A Very Long Title With Far Too Many Words", (), [h.track for h in hits], None)
     assert title_ok("Late Night Glow", (), [h.track for h in hits], None)
     assert fallback_title("late-night coding, no vocals", [h.track for h in hits]) == "Late-Night Coding Instrumentals"
+
+
+USES = [  # (request, the use it names): cue words, bare activities, asides and refusals in varied wording
+    ("songs for a late night drive, nothing too sad", "late night drive"),
+    ("upbeat songs for working out", "working out"),
+    ("music for a dinner party with friends", "dinner party with friends"),
+    ("chill stuff for when I am cooking dinner", "cooking dinner"),
+    ("something to play while we're painting the flat, no metal", "painting the flat"),
+    ("road trip, no country", "road trip"),
+    ("rainy sunday morning", "rainy sunday morning"),
+    ("Looking for a really good dance party playlist. Not genre-specific.", "dance party"),
+    ("tunes for the gym but not rap", "gym"),
+]
+NO_USE = [  # long requests about other songs: no use, and nothing of them is quoted back
+    'I\'m addicted to "This song is not about a girl" by Flume & Chet Faker. What else would I like?',
+    "Anything similar to No Church in the Wild?",
+    "More CLASSICAL like this; Frank Zappa - Regyptian Strut -- please no Frank suggestions",
+    "Kody Lavigne - No Room",
+    "Songs similar to: Don't Play No Game That I Can't Win (SebastiAn Remix) [feat. Santigold]",
+]
+
+
+@pytest.mark.parametrize("request_text, use", USES)
+def test_the_use_is_the_listeners_own_few_words(request_text, use):
+    assert use_words(request_text) == use
+
+
+@pytest.mark.parametrize("request_text", NO_USE)
+def test_a_request_about_other_songs_names_no_use_and_its_title_quotes_none_of_it(request_text):
+    hits = _hits(set())
+    assert use_words(request_text) == ""
+    title = fallback_title(request_text, [h.track for h in hits])
+    asked = {w for t in read_request(request_text).constraints.terms if t.polarity == "include"
+             for w in phrase_key(t.value).split()}  # a genre or mood the request asks for may lead the title
+    quoted = {w for w in phrase_key(request_text).split() if len(w) > 3} - {"like", "more", "songs", "this"} - asked
+    assert not set(phrase_key(title).split()) & quoted, title
+    assert 2 <= len(title.split()) <= 6
 
 
 def test_every_grounded_sentence_passes_the_checker_for_its_own_point():
