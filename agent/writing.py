@@ -106,33 +106,36 @@ def _tidy(text: str) -> str:
 class Writer:
     """Realises plans with one model (or none) under one checker."""
 
-    def __init__(self, chat: BaseChatModel | None, checker: ClaimChecker, tries: int = 1):
-        """`tries`: the model's sentences read per point (one generation, stopped once that many have ended);
-        the first that passes is kept."""
+    def __init__(self, chat: BaseChatModel | None, checker: ClaimChecker, tries: int | None = None):
+        """`tries`: samples asked per point until one passes (default: two from a server, which batches them
+        with the other points' so a second costs little time; one from the in-process model)."""
         self.chat = chat
         self.checker = checker
-        self.tries = tries
+        self.tries = tries if tries is not None else (1 if chat is None or _in_process(chat) else 2)
 
     def lines(self, plan: list[Point], track: Track | None, tracks: list[Track], carried: str = "",
               on_text: OnText | None = None, key: str | None = None,
               extra_check: Callable[[Point, str], bool] | None = None) -> Written:
         start = time.perf_counter()
         written = Written("")
-        raws = self._raws(plan)
-        for point, raw in zip(plan, raws, strict=True):
+
+        def attempts(point: Point) -> list[tuple[str, Verdict]]:
+            out: list[tuple[str, Verdict]] = []
+            for _ in range(self.tries):
+                for sentence in ask(self.chat, point):
+                    out.append((sentence, self._judge(sentence, point, carried, tracks, extra_check)))
+                if out and out[-1][1].ok:
+                    break
+            return out
+
+        for point, tried in zip(plan, self._each(plan, attempts), strict=True):
             line = None
-            for sentence in raw() if callable(raw) else raw:
-                verdict = self.checker.judge(sentence, point, carried, tracks)
-                if verdict.ok and not verdict.says_something:  # true, but it says nothing a reader can use
-                    verdict = Verdict(False, "empty", "")
-                if verdict.ok and extra_check and not extra_check(point, sentence):
-                    verdict = Verdict(False, "plan", "does not do what its point asks")
+            for sentence, verdict in tried():
                 written.judged.append((point.kind, sentence, verdict))
                 if verdict.ok:
                     line = Line(point.kind, sentence, "model", point)
                     if written.first_model_s is None:
                         written.first_model_s = time.perf_counter() - start
-                    break
             if line is None:
                 text = grounded(point, track, key)
                 line = Line(point.kind, text, "template", point) if text else None
@@ -143,19 +146,32 @@ class Writer:
         written.seconds = time.perf_counter() - start
         return written
 
-    def _raws(self, plan: list[Point]) -> list:
-        """The model's sentences for each point: in order, one at a time, for the in-process model (the first
-        can stream at once); concurrently for a server, which batches them."""
-        if self.chat is None:
-            return [[] for _ in plan]
-        from .engines import LocalChatModel
+    def _judge(self, sentence: str, point: Point, carried: str, tracks: list[Track],
+               extra_check: Callable[[Point, str], bool] | None) -> Verdict:
+        verdict = self.checker.judge(sentence, point, carried, tracks)
+        if verdict.ok and not verdict.says_something:  # true, but it says nothing a reader can use
+            verdict = Verdict(False, "empty", "")
+        if verdict.ok and extra_check and not extra_check(point, sentence):
+            verdict = Verdict(False, "plan", "does not do what its point asks")
+        return verdict
 
-        if isinstance(self.chat, LocalChatModel) or len(plan) == 1:
-            return [lambda p=p: ask(self.chat, p, self.tries) for p in plan]
+    def _each(self, plan: list[Point], attempts: Callable[[Point], list]) -> list[Callable[[], list]]:
+        """Each point's attempts, to be read in order: one point at a time for the in-process model (the first
+        can stream at once); all at once for a server, which batches them."""
+        if self.chat is None:
+            return [list for _ in plan]
+        if _in_process(self.chat) or len(plan) == 1:
+            return [lambda p=p: attempts(p) for p in plan]
         pool = ThreadPoolExecutor(max_workers=min(8, len(plan)))
-        futures = [pool.submit(ask, self.chat, p, self.tries) for p in plan]
+        futures = [pool.submit(attempts, p) for p in plan]
         pool.shutdown(wait=False)
         return [f.result for f in futures]
+
+
+def _in_process(chat: BaseChatModel) -> bool:
+    from .engines import LocalChatModel
+
+    return isinstance(chat, LocalChatModel)
 
 
 # --- reviews -----------------------------------------------------------------------------------------------------

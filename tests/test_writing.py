@@ -108,6 +108,22 @@ def test_ordinary_words_are_not_an_artist_unless_written_as_a_name():
     assert artists.named_in_prose("a blues Chet Faker might sing") == ()  # a near spelling is another name
 
 
+def test_a_second_sample_is_asked_only_when_the_first_fails():
+    from agent.writing import Writer
+
+    point = PLAN["sound"]
+    def failing_first():
+        answers = iter(["It won a Grammy in 1961 for its blues.", "A slow electric blues shuffle at 74 BPM."])
+        return scripted(lambda prompt: next(answers))
+
+    one = Writer(failing_first(), ClaimChecker(), tries=1).lines([point], HOUND, [HOUND])
+    assert [x.source for x in one.lines] == ["template"] and len(one.judged) == 1
+    two = Writer(failing_first(), ClaimChecker(), tries=2).lines([point], HOUND, [HOUND])
+    assert [x.source for x in two.lines] == ["model"] and [v.ok for _, _, v in two.judged] == [False, True]
+    passing = scripted(lambda prompt: "A slow electric blues shuffle at 74 BPM.")
+    assert len(Writer(passing, ClaimChecker(), tries=3).lines([point], HOUND, [HOUND]).judged) == 1
+
+
 def test_unsafe_words_pass_only_when_the_track_carries_them():
     point = PLAN["feeling"]
     sentence = "It is an angry song about a killer on the loose."
