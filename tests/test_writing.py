@@ -124,6 +124,25 @@ def test_a_second_sample_is_asked_only_when_the_first_fails():
     assert len(Writer(passing, ClaimChecker(), tries=3).lines([point], HOUND, [HOUND]).judged) == 1
 
 
+def test_the_in_process_model_is_not_asked_for_the_opening_facts():
+    from langchain_core.messages import AIMessageChunk
+    from langchain_core.outputs import ChatGenerationChunk
+
+    from agent.engines import LocalChatModel
+
+    asked = []
+
+    class Local(LocalChatModel):  # the in-process engine's type, answering without a model
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+            asked.append(messages[-1].content)
+            yield ChatGenerationChunk(message=AIMessageChunk(content="A slow electric blues shuffle at 74 BPM."))
+
+    written = review_written(Local(model_path="unused"), HOUND, COMMENTS.get(HOUND.id, []), None, related(HOUND))
+    assert written.lines[0].kind == "identity" and written.lines[0].source == "template"
+    assert "identity" not in {kind for kind, _, _ in written.judged} and asked
+    assert len(asked) == len(written.judged)  # one try per point in process
+
+
 def test_unsafe_words_pass_only_when_the_track_carries_them():
     point = PLAN["feeling"]
     sentence = "It is an angry song about a killer on the loose."
