@@ -41,11 +41,11 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from retrieval import Catalog, Track
+from retrieval.claims import QUOTED, ClaimChecker, Verdict, frame, unsafe_words
 from retrieval.plans import Point, facts_text, remark_point, rich
 from retrieval.query import read_request
 from retrieval.text import phrase_key
 
-from .claims import QUOTED, ClaimChecker, Verdict, frame, unsafe_words
 from .graph import Agent
 from .verify import Verifier, asked_names, split_sentences
 from .writing import REVIEW_SENTENCES, REVIEW_WORDS, refused, remark

@@ -18,6 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from retrieval import Hit, Track
+from retrieval.claims import ClaimChecker, Verdict
 from retrieval.plans import (
     MAX_TOKENS,
     Point,
@@ -34,7 +35,6 @@ from retrieval.query import ArtistMatcher, read_request
 from retrieval.text import phrase_key
 from retrieval.vocab import common_words
 
-from .claims import ClaimChecker, Verdict
 from .templates import grounded
 from .verify import Verifier
 

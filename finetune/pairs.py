@@ -4,8 +4,12 @@ its answer is one sentence a person wrote from (at most) the point's facts:
 
 - a MusicCaps caption sentence, with the clip's aspects that the sentence mentions as a "sound" point;
 - a sentence of a demo comment or review that speaks of the music, with the point of the track's review plan
-  whose facts it overlaps most (sound, described, feeling, verdict), when those facts support every music term,
-  name and number in it; first-person sentences are skipped (a review is not about its writer).
+  whose facts it overlaps most (sound, described, feeling, verdict); first-person sentences are skipped (a review
+  is not about its writer).
+
+A training pair is kept only when the product's own claim checker (`retrieval.claims`) would keep its answer for
+its point: the adapter learns to write what the agent shows, not what it throws away. Held-out caption pairs are
+all kept: they measure, they do not teach.
 
 Two free tasks keep the corpus's voice: write lyrics, and speak as a music-savvy friend (no facts, no system
 prompt; `corpus.build` caps their share).
@@ -17,16 +21,14 @@ prompt; `corpus.build` caps their share).
 from __future__ import annotations
 
 import ast
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
+from retrieval.claims import ClaimChecker
 from retrieval.plans import Point, caption_point, review_plan
 from retrieval.records import Track
-from retrieval.vocab import terms
 
 from .text import key, language, sentences, split_of
 
@@ -108,8 +110,21 @@ def caption_examples(text: str, meta: dict, heldout: frozenset[str]) -> list[Exa
     for sentence in sentences(text):
         named = mentioned(aspects, sentence)
         if named and _sentence_sized(sentence):
-            out.append(served(caption_point(named), sentence, "captions", lang, clip, split))
+            point = caption_point(named)
+            if split == "validation" or kept(sentence, point):
+                out.append(served(point, sentence, "captions", lang, clip, split))
     return out
+
+
+def kept(sentence: str, point: Point) -> bool:
+    """The claim checker keeps this sentence for this point (it claims something, all of it in the facts)."""
+    verdict = _checker().judge(sentence, point)
+    return verdict.ok and verdict.says_something
+
+
+@lru_cache(maxsize=1)
+def _checker() -> ClaimChecker:
+    return ClaimChecker()
 
 
 def _sentence_sized(sentence: str) -> bool:
@@ -139,37 +154,11 @@ def listener_point(sentence: str, points: list[Point]) -> Point | None:
     is in the first person (outside quotes), says nothing of the music, or claims what no point's facts hold."""
     if not _sentence_sized(sentence) or FIRST_PERSON.search(QUOTED.sub(" ", sentence)):
         return None
-    claimed = terms(sentence)
-    if not claimed:
-        return None
-    fitting = [p for p in points if claimed <= terms(p.support()) and _named_in(sentence, p)]
+    fitting = [p for p in points if kept(sentence, p)]
     if not fitting:
         return None
     words = _content_words(sentence)
     return max(fitting, key=lambda p: len(words & _content_words(p.support())))  # first of equals: plan order
-
-
-def _named_in(sentence: str, point: Point) -> bool:
-    """Every name and number of the sentence is in the point's facts. A name: a capitalised word, the first one
-    only when it is not an ordinary word ("Elvis did ..." but not "The band ...")."""
-    known = (point.support() + " " + " ".join(point.names)).casefold()
-    tokens = re.findall(r"[^\W\d_][\w'\u2019]*", sentence)
-    for i, word in enumerate(tokens):
-        plain = re.sub(r"['\u2019]s$", "", word).casefold()
-        if word[0].isupper() and not (i == 0 and plain in common_words()) and plain not in known:
-            return False
-    return all(number in known for number in re.findall(r"\d+", sentence))
-
-
-@lru_cache(maxsize=1)
-def common_words() -> frozenset[str]:
-    """The ordinary lower-case words the claim checker reads a sentence's first word against (retrieval's
-    list); without it every capitalised first word counts as a name, which only skips more sentences."""
-    try:
-        data = json.loads(resources.files("retrieval").joinpath("common_words.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return frozenset()
-    return frozenset(data.get("words", ()))
 
 
 _STOP = {"the", "a", "an", "and", "or", "of", "in", "on", "to", "with", "it", "its", "is", "this", "that", "for",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.claims import ClaimChecker
+from retrieval.claims import ClaimChecker
 from retrieval.plans import Point
 
 LABELLED = Path(__file__).parent / "data" / "claims" / "labelled.jsonl"

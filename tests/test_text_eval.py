@@ -10,8 +10,8 @@ import time
 import pytest
 
 from agent import text_eval
-from agent.claims import ClaimChecker
 from retrieval import Track
+from retrieval.claims import ClaimChecker
 from retrieval.plans import Point
 from tests.conftest import run_cli
 from tests.fakes import scripted
@@ -89,7 +89,7 @@ def test_final_claims_are_checked_whatever_the_sentence_form():
 
 
 def test_unsafe_words_count_only_when_the_track_does_not_carry_them():
-    from agent.claims import unsafe_words
+    from retrieval.claims import unsafe_words
 
     word = next(iter(unsafe_words()))
     assert text_eval.unsafe_hits(f"The track is about {word} and more.", "a calm piano piece") == [word]

@@ -65,7 +65,7 @@ def test_recommend_explain_uses_the_served_model(vllm_url, monkeypatch, capsys, 
     """Every pick's sentence is asked of the served model; one that passes the checker replaces the grounded
     `why` (`why_by` "model"), one that fails leaves it as it was (`why_by` "facts")."""
     from agent import writing
-    from agent.claims import ClaimChecker
+    from retrieval.claims import ClaimChecker
     from retrieval.plans import explain_point
     from tests.conftest import DEMO_CATALOG
 

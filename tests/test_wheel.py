@@ -30,7 +30,7 @@ def installed(tmp_path_factory) -> Path:
     names = set(zipfile.ZipFile(wheel).namelist())
     for data in ("retrieval/demo/catalog.jsonl", "retrieval/demo/comments.jsonl", "retrieval/demo/lyrics.jsonl",
                  "retrieval/mood_lexicon.json", "retrieval/mood_labels.json", "retrieval/mood_model.npz",
-                 "agent/prompts/tools_system.txt", "agent/data/unsafe.json", "retrieval/common_words.json"):
+                 "agent/prompts/tools_system.txt", "retrieval/unsafe.json", "retrieval/common_words.json"):
         assert data in names, f"{data} is not in the wheel"
     venv = root / "venv"
     _run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", venv], 120)

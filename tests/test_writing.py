@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from agent.claims import ClaimChecker, frame
 from agent.templates import P, frame_index
 from agent.writing import fallback_title, playlist_written, refused, review_written, title_ok, use_words
 from retrieval import Hit, Track
 from retrieval.artists import ArtistMatcher
+from retrieval.claims import ClaimChecker, frame
 from retrieval.plans import Point, data_sentences, review_plan
 from retrieval.query import read_request
 from retrieval.settings import DEMO_DIR

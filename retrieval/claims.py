@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from retrieval import Track
-from retrieval.plans import Point
-from retrieval.query import ArtistMatcher
-from retrieval.text import phrase_key
-from retrieval.vocab import claims as term_claims
-from retrieval.vocab import common_words, terms
+from . import Track
+from .plans import Point
+from .query import ArtistMatcher
+from .text import phrase_key
+from .vocab import claims as term_claims
+from .vocab import common_words, terms
 
 REASONS = ("name", "number", "term", "self", "unsafe", "garbled", "refused", "empty")
 
@@ -86,7 +86,7 @@ class Verdict:
 
 @lru_cache(maxsize=1)
 def unsafe_words() -> dict[str, str]:
-    data = json.loads(resources.files("agent").joinpath("data", "unsafe.json").read_text(encoding="utf-8"))
+    data = json.loads(resources.files("retrieval").joinpath("unsafe.json").read_text(encoding="utf-8"))
     return {word: topic for topic, words in data["topics"].items() for word in words}
 
 
