@@ -304,7 +304,7 @@ def playlist_written(chat: BaseChatModel | None, request: str, hits: list[Hit],
         ok = title_ok(raw, no, tracks, artists)
         raw_titles.append((raw, ok))
         title = raw if ok else ""
-    title = title or fallback_title(request, tracks)
+    title = title or fallback_title(request, tracks, artists)
     checker = ClaimChecker(artists, refused=no)
     plan = playlist_plan(use, tracks)
     written = Writer(chat, checker).lines(plan, None, tracks, key=request)
@@ -398,11 +398,13 @@ DECADE_NAMES = {1920: "Twenties", 1930: "Thirties", 1940: "Forties", 1950: "Fift
                 1970: "Seventies", 1980: "Eighties", 1990: "Nineties"}  # a title has no digits
 
 
-def fallback_title(request: str, tracks: list[Track]) -> str:
+def fallback_title(request: str, tracks: list[Track], artists: ArtistMatcher | None = None) -> str:
     """A title from what the request asks for (never what it refuses), with what sets the list apart."""
     no = refused(request)
     reading = read_request(request)
     use = [w for w in use_words(request).split() if w.casefold() not in FILLER][:4]
+    if artists and artists.named_in_prose(" ".join(_cap(w) for w in use), common_words()):
+        use = []  # "drake vibes": a title names no artist outside the list, so the mood and genre lead
     qualifier, era = "", ""
     if reading.constraints.vocals == "instrumental":
         qualifier = "Instrumentals"
@@ -430,7 +432,7 @@ def fallback_title(request: str, tracks: list[Track]) -> str:
     if len(words) == 1 or not use and "Instrumentals" not in words:
         words.append("Mix")
     title = " ".join(words[:6])
-    return title if title_ok(title, no, tracks, None) else "Encore Mix"
+    return title if title_ok(title, no, tracks, artists) else "Encore Mix"
 
 
 def _cap(word: str) -> str:

@@ -335,6 +335,18 @@ def test_a_request_about_other_songs_names_no_use_and_its_title_quotes_none_of_i
     assert 2 <= len(title.split()) <= 6
 
 
+def test_a_fallback_title_names_no_artist_outside_the_list():
+    hits = _hits(set())
+    tracks = [h.track for h in hits]
+    listed = {phrase_key(t.artist) for t in tracks}
+    other = next(t.artist for t in CATALOG if phrase_key(t.artist) not in listed and len(t.artist.split()) == 2)
+    artists = ArtistMatcher({phrase_key(t.artist): t.artist for t in CATALOG})
+    for request in (f"{other.lower()} vibes", f"{other} vibes for the gym", f"songs for {other} fans"):
+        title = fallback_title(request, tracks, artists)
+        assert all(phrase_key(a) in listed for a in artists.named_in_prose(title)), (request, title)
+        assert title != "Encore Mix", request  # the mood and genre still make a title
+
+
 def test_every_grounded_sentence_passes_the_checker_for_its_own_point():
     checker = ClaimChecker()
     for track in CATALOG + [metadata_only(t) for t in CATALOG[:100]]:
