@@ -33,7 +33,7 @@ def _start(smollm2: Path, tmp_path: Path) -> tuple[subprocess.Popen, int, int, P
     encore = Path(sys.executable).with_name("encore")
     with log.open("w") as out:
         serve = subprocess.Popen([str(encore), "serve", "--model", str(smollm2), "--port", str(port),
-                                  "--max-model-len", "512"], stdout=out, stderr=subprocess.STDOUT,
+                                  "--max-model-len", "512", "--eager"], stdout=out, stderr=subprocess.STDOUT,
                                  env={**os.environ, "ENCORE_HOME": str(tmp_path / "home")}, start_new_session=True)
     deadline = time.time() + 600
     while time.time() < deadline:

@@ -87,7 +87,9 @@ def test_recommend_explain_uses_the_served_model(vllm_url, monkeypatch, capsys, 
     assert code == 0, err
     tracks = json.loads(out)["tracks"]
     assert [t["id"] for t in tracks] == list(plain)  # the same picks, only the sentences change
-    assert len(asked) == len(tracks) and all(p.kind == "explain" for p in asked)
+    assert all(p.kind == "explain" for p in asked)  # every pick asked once, twice when its first sentence failed
+    assert {p.track_id for p in asked} == {t["id"] for t in tracks}
+    assert len(tracks) <= len(asked) <= 2 * len(tracks)
     catalog = {t.id: t for t in _demo_tracks()}
     for t in tracks:
         assert t["why_by"] in ("model", "facts") and t["why"].strip()

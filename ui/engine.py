@@ -38,6 +38,8 @@ def serve(
     pipeline_parallel_size: Annotated[int, typer.Option(help="Pipeline stages, e.g. one per node (vLLM).")] = 1,
     distributed_executor_backend: Annotated[str | None, typer.Option(help="'ray' for multi-node, or 'mp'.")] = None,
     max_model_len: Annotated[int, typer.Option(help="Longest prompt + answer in tokens.")] = 2048,
+    eager: Annotated[bool, typer.Option("--eager", help="Skip vLLM's graph compilation: ready in under a minute "
+                                                        "rather than a few on a CPU, but it decodes slower.")] = False,
 ) -> None:
     """Run a vLLM OpenAI-compatible server in the foreground, passing its log through. Ctrl-C, SIGTERM, SIGHUP or
     the end of this process stop the server and every process it started."""
@@ -46,7 +48,8 @@ def serve(
 
     settings = settings_of(ctx)
     config = ServeConfig(resolve_model(model, settings), adapter.resolve() if adapter else None, host, port,
-                         tensor_parallel_size, pipeline_parallel_size, distributed_executor_backend, max_model_len)
+                         tensor_parallel_size, pipeline_parallel_size, distributed_executor_backend, max_model_len,
+                         extra=["--enforce-eager"] if eager else [])
     python, cpu = vllm_python(settings)
     args, env = command(config, python, cpu, settings)
     typer.echo(f"encore: starting vLLM ({'CPU' if cpu else 'GPU'}): {' '.join(args[1:])}", err=True)
