@@ -262,8 +262,25 @@ def _names(track: Track) -> tuple[str, ...]:
 
 
 def rich(track: Track, comments: list[str] = ()) -> bool:
-    """Has a description, comments or lyrics: a longer review (120-250 words) than metadata alone (60-150)."""
-    return bool(track.description or track.lyrics or [c for c in comments if c.strip()])
+    """Has a description, comments or lyrics: a longer review (120-250 words) than metadata alone (60-150). A
+    description that only restates the metadata ("A rap hip hop track from 2013 release Master Don on
+    blocSonic.", as an importer writes for a catalog without descriptions) is metadata."""
+    described = bool(track.description) and not restates_metadata(track.description, track)
+    return bool(described or track.lyrics or [c for c in comments if c.strip()])
+
+
+CATALOG_WORDS = frozenset("a an the track tracks song songs release released album ep single from on by of and in "
+                          "with records record recordings music label s".split())
+
+
+def restates_metadata(description: str, track: Track) -> bool:
+    """At most 24 words, and at most three words beyond the track's own fields and names (a label's)."""
+    words = [w.casefold() for w in re.findall(r"[^\W_]+", description) if not w[:1].isupper()]
+    known = set(re.findall(r"[^\W_]+", " ".join(str(x) for x in (
+        track.title, track.artist, track.album, track.year, track.genre, *track.tags, *track.moods) if x).casefold()))
+    known |= {w.rstrip("s") for w in known} | {"hip", "hop"}
+    left = [w for w in words if w not in known and w not in CATALOG_WORDS and w.rstrip("s") not in known]
+    return len(description.split()) <= 24 and len(left) <= 3
 
 
 def playlist_plan(use: str, tracks: list[Track]) -> list[Point]:

@@ -186,6 +186,20 @@ def test_metadata_only_reviews_meet_the_shorter_rule():
         _check_review(bare, _review(bare, []), [])
 
 
+def test_a_description_that_restates_the_metadata_counts_as_metadata():
+    from retrieval.plans import rich
+
+    track = Track(id="fm-1", title="NY Don't Sleep", artist="BADLUCK", album="Master Don", year=2013, genre="hip-hop",
+                  tags=["rap"], moods=["confident", "groovy"], energy=0.5, duration_s=222.0,
+                  description="A rap hip hop track from 2013 release Master Don on blocSonic.")
+    assert not rich(track)  # what an importer writes from the release's facts: the 60-150 word rule
+    written = review_written(None, track, [], None, [])
+    assert 60 <= len(written.text.split()) <= 150 and 5 <= len(written.lines) <= 14
+    said = track.model_copy(update={"description": "A slow, brooding rap over a detuned piano loop and dusty drums."})
+    assert rich(said)  # a description a person wrote: the 120-250 word rule
+    assert all(rich(t) for t in CATALOG)
+
+
 def test_no_two_reviews_of_different_tracks_share_more_than_one_template_frame():
     frames = {}
     for track in CATALOG:
