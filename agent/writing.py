@@ -24,6 +24,8 @@ from retrieval.plans import (
     Point,
     blend_facts,
     common,
+    does_its_point,
+    ended_sentences,
     explain_point,
     playlist_plan,
     remark_point,
@@ -41,7 +43,6 @@ from .verify import Verifier
 OnText = Callable[[str], None]
 REVIEW_WORDS = {True: (120, 250), False: (60, 150)}  # with a description, comments or lyrics / metadata only
 REVIEW_SENTENCES = (5, 14)
-SENTENCE_END = re.compile(r"[.!?]['\")\]\u201d]*(?=\s|$)")
 
 
 @dataclass
@@ -73,34 +74,13 @@ def ask(chat: BaseChatModel, point: Point, count: int = 1) -> list[str]:
     try:
         for chunk in chat.stream(messages, max_tokens=MAX_TOKENS * count):
             text += str(chunk.content)
-            if len(_ended(text, final=False)) >= count:
+            if len(ended_sentences(text, final=False)) >= count:
                 break
     except ValueError as error:  # LangChain's "No generation chunks": the model ended at once, said nothing
         if "no generation chunks" not in str(error).casefold():
             raise
-    done = _ended(text)  # the last sentence counts once the stream has ended on its full stop
+    done = ended_sentences(text)  # the last sentence counts once the stream has ended on its full stop
     return done[:count]  # a sentence cut off by the token limit is never shown, nor checked
-
-
-def _ended(text: str, final: bool = True) -> list[str]:
-    """The sentences of `text` that have ended, of four words or more each; while the stream runs (`final`
-    false) a sentence has ended only once the next has begun."""
-    body, out, start = _tidy(text), [], 0
-    for match in SENTENCE_END.finditer(body):
-        at_end = match.end() >= len(body)
-        if not (body[match.end():match.end() + 1].isspace() or (final and at_end)):
-            continue
-        candidate = body[start:match.end()].strip()
-        if len(candidate.split()) >= 4:
-            out.append(candidate)
-            start = match.end()
-    return out
-
-
-def _tidy(text: str) -> str:
-    text = text.replace("\u2019", "'").replace("**", "")
-    text = re.sub(r"(?m)^\s*(#+|\*+|-\s|\d+[.)]\s)\s*", "", text)
-    return re.sub(r"[ \t]+", " ", text).strip()
 
 
 class Writer:
@@ -195,7 +175,7 @@ def review_written(chat: BaseChatModel | None, track: Track, comments: list[str]
     # the in-process model seldom gets the opening facts right (7% of its identity sentences pass) and each try
     # costs seconds before anything shows, so the first sentence comes from the facts at once
     opening = frozenset({"identity"}) if chat is not None and _in_process(chat) else frozenset()
-    written = writer.lines(plan, track, [track, *related], carried, on_text, track.id, _does_its_point, opening)
+    written = writer.lines(plan, track, [track, *related], carried, on_text, track.id, does_its_point, opening)
     every = list(written.lines)
     lines = _unique_lines(every)
     low, high = REVIEW_WORDS[rich(track, comments)]
@@ -210,16 +190,6 @@ def review_written(chat: BaseChatModel | None, track: Track, comments: list[str]
         written.lines = _fit(_unique_lines(lines), high)
         written.text = " ".join(line.text for line in written.lines)
     return written
-
-
-def _does_its_point(point: Point, sentence: str) -> bool:
-    key = f" {phrase_key(sentence)} "
-    if point.kind == "identity":  # the first sentence names the track and its artist
-        facts = dict(point.facts)
-        return all(f" {phrase_key(facts[k])} " in key for k in ("title", "artist") if facts.get(k))
-    if point.kind == "listener":  # a listener's view is attributed as such
-        return bool(re.search(r"(?i)\b(listener|listeners|fan|fans|one reviewer|someone|a comment)\b", sentence))
-    return True
 
 
 DROP_FIRST = ("listener", "described", "lyrics", "neighbours", "feeling")

@@ -36,8 +36,8 @@ from langchain_core.messages import HumanMessage  # noqa: E402
 from agent.engines import LocalChatModel  # noqa: E402
 from agent.graph import Agent  # noqa: E402
 from agent.models import default_model_path  # noqa: E402
-from agent.writing import SENTENCE_END  # noqa: E402
 from retrieval import Catalog, Track  # noqa: E402
+from retrieval.plans import SENTENCE_END  # noqa: E402
 
 AIM_S = 2.0
 

@@ -17,7 +17,7 @@ import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from .text import clean, language, limit, split_of  # noqa: F401 - the corpus's 
 MIN_CHARS = 40  # a shorter text is noise
 MAX_LINE_BYTES = 200_000  # a "line" longer than this is not text a person wrote: skipped and reported
 FREE_SHARE = 0.25  # at most this share of the pairs are free tasks, when there are served ones
+CAPTION_SHARE = 0.5  # at most this share of the served pairs are MusicCaps captions, when there are other ones
 NOT_TEXTS = re.compile(r"(?i)^(.*[_-])?(license|licence|readme|copying|notice|changelog)$")  # beside the data
 TEXT_COLUMNS = ("text", "comment", "review", "body", "caption", "content", "lyrics")
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -46,6 +47,7 @@ class Corpus:
     duplicates: int = 0
     near_duplicates: int = 0
     free_capped: int = 0  # free-task pairs left out so the served tasks stay most of the corpus
+    captions_capped: int = 0  # caption pairs left out so the other served tasks are half of what trains
 
     @property
     def train(self) -> list[Example]:
@@ -70,7 +72,8 @@ class Corpus:
                 "by_language": dict(Counter(e.language for e in self.examples)),
                 "answer_words_mean": round(float(np.mean(words)), 1) if words else 0,
                 "duplicates_removed": self.duplicates, "near_duplicates_removed": self.near_duplicates,
-                "free_tasks_capped": self.free_capped, "skipped": len(self.skipped)}
+                "free_tasks_capped": self.free_capped, "captions_capped": self.captions_capped,
+                "skipped": len(self.skipped)}
 
 
 # --- reading -------------------------------------------------------------------------------------------------
@@ -185,9 +188,11 @@ def _pairs(raw: Raw, text: str, tracks: dict[str, Track], heldout: frozenset[str
     return comment_examples(text, meta, track) if track else [friend_example(text)]
 
 
-def build(lyrics: list[Path] = (), comments: list[Path] = (), catalog: Path | None = None) -> Corpus:
+def build(lyrics: list[Path] = (), comments: list[Path] = (), catalog: Path | None = None,
+          more: Callable[[list[Example], dict[str, Track]], list[Example]] | None = None) -> Corpus:
     """Read, clean, pair, de-duplicate and split every source; CorpusError when nothing usable is left. Comments
-    join `catalog` (default: the bundled demo catalog) by track_id."""
+    join `catalog` (default: the bundled demo catalog) by track_id. `more(pairs, tracks)`: served pairs to add
+    before the shares are capped (`finetune.sampled`: the base model's kept samples)."""
     if not lyrics and not comments:
         raise CorpusError("give at least one source: --lyrics and/or --comments")
     skipped: list[str] = []
@@ -214,7 +219,10 @@ def build(lyrics: list[Path] = (), comments: list[Path] = (), catalog: Path | No
         unique.append(example)
     near = near_duplicates([e.answer for e in unique])
     corpus.near_duplicates = len(near)
-    corpus.examples = cap_free([e for i, e in enumerate(unique) if i not in near], corpus)
+    unique = [e for i, e in enumerate(unique) if i not in near]
+    if more is not None:
+        unique += [e for e in more(unique, tracks) if e.id not in seen and not seen.add(e.id)]
+    corpus.examples = cap_captions(cap_free(unique, corpus), corpus)
     if not corpus.examples:
         reasons = "; ".join(skipped[:3])
         raise CorpusError("no usable text in the sources" + (f" ({reasons})" if reasons else ""))
@@ -232,6 +240,20 @@ def cap_free(examples: list[Example], corpus: Corpus) -> list[Example]:
         return examples
     dropped = {e.id for e in sorted(free, key=lambda e: e.id)[room:]}
     corpus.free_capped = len(dropped)
+    return [e for e in examples if e.id not in dropped]
+
+
+def cap_captions(examples: list[Example], corpus: Corpus) -> list[Example]:
+    """Keep the MusicCaps caption pairs to CAPTION_SHARE of the served training pairs when other served pairs are
+    there: the shared set's 4,000 captions would otherwise be nine in ten of what the adapter sees, all of one
+    task (a clip's sound) in one voice. Which ones train is decided by their keys; validation keeps them all."""
+    train = [e for e in examples if e.split == "train" and e.task not in FREE_TASKS]
+    captions = [e for e in train if e.source == "captions"]
+    room = int(CAPTION_SHARE / (1 - CAPTION_SHARE) * (len(train) - len(captions)))
+    if room == 0 or len(captions) <= room:
+        return examples
+    dropped = {e.id for e in sorted(captions, key=lambda e: e.id)[room:]}
+    corpus.captions_capped = len(dropped)
     return [e for e in examples if e.id not in dropped]
 
 

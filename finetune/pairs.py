@@ -4,12 +4,13 @@ its answer is one sentence a person wrote from (at most) the point's facts:
 
 - a MusicCaps caption sentence, with the clip's aspects that the sentence mentions as a "sound" point;
 - a sentence of a demo comment or review that speaks of the music, with the point of the track's review plan
-  whose facts it overlaps most (sound, described, feeling, verdict); first-person sentences are skipped (a review
-  is not about its writer).
+  whose facts it overlaps most (identity, sound, described, feeling, pace, detail, verdict, ...); first-person
+  sentences are skipped (a review is not about its writer).
 
 A training pair is kept only when the product's own claim checker (`retrieval.claims`) would keep its answer for
-its point: the adapter learns to write what the agent shows, not what it throws away. Held-out caption pairs are
-all kept: they measure, they do not teach.
+its point, and the answer does what the point asks (`retrieval.plans.does_its_point`): the adapter learns to
+write what the agent shows, not what it throws away. Held-out caption pairs are all kept: they measure, they do
+not teach.
 
 Two free tasks keep the corpus's voice: write lyrics, and speak as a music-savvy friend (no facts, no system
 prompt; `corpus.build` caps their share).
@@ -27,14 +28,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from retrieval.claims import ClaimChecker
-from retrieval.plans import Point, caption_point, review_plan
+from retrieval.plans import Point, caption_point, does_its_point, review_plan
 from retrieval.records import Track
 
 from .text import key, language, sentences, split_of
 
 HELDOUT = Path(__file__).parent / "data" / "musiccaps_heldout.txt"
 FREE_TASKS = ("lyrics", "friend")
-LISTENER_KINDS = ("sound", "described", "feeling", "verdict")  # the review points a listener's sentence can realise
 MIN_SENTENCE_CHARS = 20
 MAX_SENTENCE_WORDS = 36  # about 48 tokens: what the agent lets a point's sentence run to
 FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|mine|myself|we|we're|us|our|ours)\b", re.I)
@@ -117,9 +117,10 @@ def caption_examples(text: str, meta: dict, heldout: frozenset[str]) -> list[Exa
 
 
 def kept(sentence: str, point: Point) -> bool:
-    """The claim checker keeps this sentence for this point (it claims something, all of it in the facts)."""
+    """The agent would keep this sentence for this point: the claim checker passes it (it claims something, all
+    of it in the facts) and it does what the point asks."""
     verdict = _checker().judge(sentence, point)
-    return verdict.ok and verdict.says_something
+    return verdict.ok and verdict.says_something and does_its_point(point, sentence)
 
 
 @lru_cache(maxsize=1)
@@ -140,8 +141,8 @@ def comment_examples(text: str, meta: dict, track: Track | None) -> list[Example
     if track is None:
         return [friend_example(text, source)]
     split, lang = split_of(track.id), language(text)  # the whole text goes where its sentences go
-    out = [Example(key(text), "friend", FRIEND, text, source, lang, split)]
-    points = [p for p in review_plan(track, [], []) if p.kind in LISTENER_KINDS]
+    out = [Example(key(text), "friend", FRIEND, text, source, lang, split, track_id=track.id)]
+    points = review_plan(track, [], [])  # no listener point: a comment cannot realise itself
     for sentence in sentences(text):
         point = listener_point(sentence, points)
         if point is not None:

@@ -108,24 +108,32 @@ def perplexity(model: Any, tokenizer: Any, rows: list[dict[str, list[int]]], bat
     return math.exp(total / max(count, 1))
 
 
+def load_base(base: str) -> tuple[Any, Any]:
+    """The base model (bf16 on a GPU, fp32 on the CPU) and its tokenizer, with a pad token."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    cuda = torch.cuda.is_available()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.bfloat16 if cuda else torch.float32)
+    except (OSError, ValueError) as error:
+        raise TrainError(f"cannot load the base model {base}: {error}") from error
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return (model.to("cuda") if cuda else model), tokenizer
+
+
 def train(corpus: Corpus, config: TrainConfig) -> dict[str, Any]:
     """Train (or resume) a LoRA adapter on `corpus` into `config.out`; returns the manifest."""
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
+    from transformers import Trainer, TrainingArguments
 
     out = config.out
     out.mkdir(parents=True, exist_ok=True)
     cuda = torch.cuda.is_available()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(config.base)
-        model = AutoModelForCausalLM.from_pretrained(config.base, dtype=torch.bfloat16 if cuda else torch.float32)
-    except (OSError, ValueError) as error:
-        raise TrainError(f"cannot load the base model {config.base}: {error}") from error
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    if cuda:
-        model = model.to("cuda")
+    model, tokenizer = load_base(config.base)
     train_rows = encoded(tokenizer, corpus.train, config.max_len)
     valid_rows = encoded(tokenizer, validation_set(corpus)[:config.validation_limit], config.max_len)
     if not train_rows or not valid_rows:

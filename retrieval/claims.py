@@ -174,7 +174,8 @@ class ClaimChecker:
     def _numbers(self, text, bare, quotes, point, support, support_key, supported, tracks) -> Verdict | None:
         known = _numbers_in(support)
         years = {n for n in known if 1000 <= n <= 2100}
-        for raw in NUMBER.findall(bare):
+        for match in NUMBER.finditer(bare):
+            raw = match.group()
             digits = re.sub(r"(st|nd|rd|th|s)$", "", raw.strip("'\u2019")).rstrip(".,")
             if ":" in digits:  # a length, 2:54
                 if digits in support:
@@ -186,7 +187,12 @@ class ClaimChecker:
             except ValueError:
                 continue
             decade = raw.rstrip(".,").endswith("s")
-            if number in known:
+            unit = UNIT.match(bare, match.end())
+            if unit:  # the 120 of 120 BPM is no length, and a 3:48 length is 3 minutes or 228 seconds
+                if number not in _in_unit(support, _unit_of(unit.group(1))):
+                    return Verdict(False, "number", f"{raw} {unit.group(1)}")
+                supported.append(raw)
+            elif number in known:
                 supported.append(raw)
             elif decade and (number in {y // 10 * 10 for y in years} or number in {y % 100 // 10 * 10 for y in years}):
                 supported.append(raw)  # the 1950s, the '50s
@@ -304,6 +310,26 @@ def _attributions(text: str) -> list[tuple[str, str]]:
 def _same(named: str, artist: str) -> bool:
     a, b = phrase_key(named), phrase_key(artist)
     return a == b or b.startswith(a + " ") or a.startswith(b + " ") or a in b
+
+
+UNIT = re.compile(r"\s*-?\s*(minutes?|mins?|seconds?|secs?|bpm|beats per minute)\b", re.I)
+
+
+def _unit_of(word: str) -> str:
+    word = word.casefold()
+    return "bpm" if word.startswith(("bpm", "beats")) else "minute" if word.startswith("min") else "second"
+
+
+def _in_unit(support: str, unit: str) -> set[int]:
+    """The numbers the facts give in this unit: a length 3:48 is 3 (or about 4) minutes and 228 seconds."""
+    lengths = [(int(m), int(s)) for m, s in re.findall(r"\b(\d+):(\d\d)\b", support)]
+    stated = {int(n) for n, u in re.findall(r"(\d+)\s*-?\s*(minutes?|mins?|seconds?|secs?|bpm|beats per minute)\b",
+                                            support, re.I) if _unit_of(u) == unit}
+    if unit == "minute":
+        return stated | {m for m, _ in lengths} | {m + 1 for m, s in lengths if s >= 30}
+    if unit == "second":
+        return stated | {60 * m + s for m, s in lengths}
+    return stated
 
 
 def _numbers_in(text: str) -> set[int]:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from .records import ENERGY_WORDS, Track, energy_level
+from .text import phrase_key
 from .vocab import instruments, terms
 
 SYSTEM = (
@@ -165,6 +166,44 @@ def qualities(track: Track) -> list[str]:
 
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?;])\s+", " ".join(text.split())) if len(s.strip()) > 3]
+
+
+SENTENCE_END = re.compile(r"[.!?]['\")\]\u201d]*(?=\s|$)")
+
+
+def tidy(text: str) -> str:
+    """A model's raw text without markdown: bold, headings, bullets and numbering go."""
+    text = text.replace("\u2019", "'").replace("**", "")
+    text = re.sub(r"(?m)^\s*(#+|\*+|-\s|\d+[.)]\s)\s*", "", text)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def ended_sentences(text: str, final: bool = True) -> list[str]:
+    """The sentences of a model's `text` that have ended, of four words or more each; while the stream runs
+    (`final` false) a sentence has ended only once the next has begun. A sentence the token limit cut off has not
+    ended: it is never shown, nor checked, nor trained on."""
+    body, out, start = tidy(text), [], 0
+    for match in SENTENCE_END.finditer(body):
+        at_end = match.end() >= len(body)
+        if not (body[match.end():match.end() + 1].isspace() or (final and at_end)):
+            continue
+        candidate = body[start:match.end()].strip()
+        if len(candidate.split()) >= 4:
+            out.append(candidate)
+            start = match.end()
+    return out
+
+
+def does_its_point(point: Point, sentence: str) -> bool:
+    """What the checker cannot see: an identity sentence names the track and its artist; a listener's view is
+    attributed as such."""
+    key = f" {phrase_key(sentence)} "
+    if point.kind == "identity":
+        given = dict(point.facts)
+        return all(f" {phrase_key(given[k])} " in key for k in ("title", "artist") if given.get(k))
+    if point.kind == "listener":
+        return bool(re.search(r"(?i)\b(listener|listeners|fan|fans|one reviewer|someone|a comment)\b", sentence))
+    return True
 
 
 INSTRUCTION = re.compile(

@@ -54,3 +54,18 @@ def test_each_kind_of_error_is_mostly_caught(reason):
     if len(results) < 10:
         pytest.skip(f"only {len(results)} sentences with reason {reason}")
     assert sum(not ok for _, ok in results) / len(results) >= 0.8  # invented stories are the hardest to see
+
+
+@pytest.mark.parametrize("sentence, ok", [
+    ("Myth runs 4 minutes of dream pop.", True),  # 4:31 is four minutes and some
+    ("Myth is dream pop at 120 BPM.", True),
+    ("Myth runs a full 120 minutes of dream pop.", False),  # the 120 of the tempo is no length
+    ("A 120-minute dream pop epic.", False),
+    ("Myth is dream pop at 4 beats per minute.", False),  # the 4 of the length is no tempo
+    ("Myth spends 271 seconds on dream pop.", True),  # 4:31
+    ("Myth spends 31 seconds on dream pop.", False),
+])
+def test_a_number_with_a_unit_needs_the_fact_in_that_unit(sentence, ok):
+    point = Point("detail", (("title", "Myth"), ("length", "4:31"), ("tempo", "120 BPM"), ("genre", "dream pop")),
+                  ("Myth",))
+    assert ClaimChecker().judge(sentence, point).ok is ok

@@ -13,7 +13,7 @@ import pytest
 
 from finetune.corpus import FREE_SHARE, build, clean, language, near_duplicates, split_of
 from finetune.errors import CorpusError
-from finetune.pairs import HELDOUT, LISTENER_KINDS, heldout_clips, kept, mentioned
+from finetune.pairs import HELDOUT, heldout_clips, kept, mentioned
 from retrieval.plans import SYSTEM, caption_point, review_plan
 from tests.conftest import ROOT
 
@@ -207,10 +207,11 @@ def test_listener_sentences_are_paired_with_the_plan_point_they_realise(tmp_path
                                           "honky-tonk lament."]  # no first person, no name the facts lack
     plan = {tuple(p.messages()[1].values()): p for p in review_plan(track, [], [])}
     point = plan[("user", served[0].prompt)]
-    assert point.kind == served[0].task == "described" and point.kind in LISTENER_KINDS
+    assert point.kind == served[0].task == "described"
     assert served[0].messages() == point.messages() and served[0].track_id == track.id
     friend = [e for e in corpus.examples if e.task == "friend"]
     assert friend and not friend[0].system and friend[0].split == served[0].split  # one track, one split
+    assert friend[0].track_id == track.id  # the comment stays with its track (its listener point samples it)
 
 
 def test_free_tasks_are_capped_beside_served_ones(tmp_path):
@@ -270,3 +271,21 @@ def test_caption_perplexity_is_measured_on_the_held_out_clips(smollm2, tmp_path)
     assert base > 1 and tuned > 1 and metrics["perplexity_captions_drop"] == pytest.approx(1 - tuned / base, abs=1e-3)
     assert {"perplexity_base", "perplexity_adapter"} <= set(metrics)
     assert "Held-out MusicCaps clips" in (out / "report.md").read_text()
+
+
+def test_captions_are_capped_to_half_of_the_served_pairs_beside_other_ones(tmp_path):
+    from finetune.corpus import CAPTION_SHARE
+
+    captions = _captions_csv(tmp_path / "musiccaps.csv", [f"clip{i:07d}" for i in range(30)])
+    alone = build(comments=[captions])
+    assert alone.stats["captions_capped"] == 0  # nothing else to make room for
+    comments = tmp_path / "comments.jsonl"
+    comments.write_text(json.dumps({"track_id": "hank-williams--your-cheatin-heart", "kind": "comment",
+                                    "text": "The crying steel guitar and the fiddle ache over a plaintive "
+                                            "honky-tonk lament. I love this one so much, it is my "
+                                            "favourite song and my granddad's too."}) + "\n")
+    both = build(comments=[captions, comments])
+    served = [e for e in both.train if e.task not in ("lyrics", "friend")]
+    kept_captions = [e for e in served if e.source == "captions"]
+    assert served and len(kept_captions) <= CAPTION_SHARE * len(served) + 1 and both.stats["captions_capped"] > 0
+    assert {e.id for e in alone.validation} <= {e.id for e in both.validation}  # validation keeps them all
