@@ -152,8 +152,9 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="session")
 def trained_adapter(smollm2, tmp_path_factory) -> Path:
-    """A LoRA adapter trained by `encore finetune` on a tiny slice of the demo corpus: killed (-9) after its first
-    checkpoint, then resumed to the end. The run's own checks live in test_finetune.py."""
+    """A LoRA adapter trained by `encore finetune` on a tiny slice of the demo corpus and six points sampled from
+    the base model: killed (-9) after its first checkpoint, then resumed to the end. The run's own checks live in
+    test_finetune.py."""
     root = tmp_path_factory.mktemp("finetune")
     comments = root / "comments.jsonl"
     lyrics = root / "lyrics.jsonl"
@@ -162,7 +163,8 @@ def trained_adapter(smollm2, tmp_path_factory) -> Path:
     out = root / "adapter"
     args = [str(Path(sys.executable).with_name("encore")), "finetune", "--lyrics", str(lyrics), "--comments",
             str(comments), "--out", str(out), "--base", str(smollm2), "--max-steps", "6", "--save-steps", "2",
-            "--batch-size", "2", "--grad-accum", "1", "--max-len", "160", "--learning-rate", "1e-2", "--rank", "8"]
+            "--batch-size", "2", "--grad-accum", "1", "--max-len", "160", "--learning-rate", "1e-2", "--rank", "8",
+            "--sample", "6", "--samples-per-point", "1"]
     env = dict(os.environ, ENCORE_HOME=str(root / "home"))
     first = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 900

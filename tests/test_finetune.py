@@ -97,6 +97,9 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     code, _, err = run_cli(["finetune", "--comments", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "x"),
                             "--rank", "12"], capsys)
     assert code == 1 and "rank" in err
+    code, _, err = run_cli(["finetune", "--comments", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "x"),
+                            "--sample", "-1"], capsys)
+    assert code == 1 and "--sample" in err and err.count("\n") == 1
 
 
 @pytest.mark.integration
@@ -112,6 +115,10 @@ def test_training_resumes_after_a_kill_and_exports_what_vllm_loads(trained_adapt
     assert config["r"] == 8 and not config.get("modules_to_save")
     assert (trained_adapter / "adapter_model.safetensors").is_file()
     assert (trained_adapter / "loss.png").is_file() and "perplexity" in (trained_adapter / "report.md").read_text()
+    sampled = [json.loads(line) for line in (trained_adapter / "sampled.jsonl").read_text().splitlines()]
+    assert len(sampled) == 6 and all(len(r["samples"]) == 1 for r in sampled)  # the resumed run drew none again
+    assert all(r["samples"][0]["raw"].strip() for r in sampled)  # what the real model wrote, kept or not
+    assert manifest["data"]["by_source"].get("sampled", 0) <= 6
 
 
 @pytest.mark.integration

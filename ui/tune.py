@@ -50,13 +50,14 @@ def finetune(
 
     if rank not in VLLM_RANKS:
         fail(f"--rank {rank}: vLLM serves LoRA ranks {', '.join(map(str, VLLM_RANKS))}")
+    if sample < 0 or samples_per_point < 1:
+        fail(f"--sample {sample} --samples-per-point {samples_per_point}: give 0 or more points and 1 or more "
+             "samples a point")
     try:
         local = base is None or Path(base).expanduser().exists()
         base_model = str(resolve_model(base, settings_of(ctx))) if local else base
     except ModelError as error:
         fail(str(error))
-    if sample < 0 or samples_per_point < 1:
-        fail("--sample must be 0 or more and --samples-per-point 1 or more")
     more = _sampler(base_model, out / "sampled.jsonl", sample, samples_per_point) if sample else None
     corpus = build(lyrics or [], comments or [], catalog, more)
     write(corpus, out / "corpus")
