@@ -187,6 +187,8 @@ def ended_sentences(text: str, final: bool = True) -> list[str]:
         at_end = match.end() >= len(body)
         if not (body[match.end():match.end() + 1].isspace() or (final and at_end)):
             continue
+        if match.group()[0] in "?!" and len(match.group()) > 1 and body[match.end():].lstrip()[:1].islower():
+            continue  # a quoted title's own mark: 'The song "How Can I Love Her?" is garage rock.'
         candidate = body[start:match.end()].strip()
         if len(candidate.split()) >= 4:
             out.append(candidate)

@@ -384,3 +384,14 @@ def test_a_model_that_writes_short_still_gives_a_review_of_full_length():
         comments = COMMENTS.get(track.id, [])
         written = review_written(scripted(terse), track, comments, None, related(track))
         _check_review(track, written, comments)
+
+
+def test_a_quoted_titles_question_mark_does_not_end_the_sentence():
+    from retrieval.plans import ended_sentences
+
+    text = 'The song "How Can I Love Her?" is garage rock at full tilt. Then it stops cold.'
+    assert ended_sentences(text) == ['The song "How Can I Love Her?" is garage rock at full tilt.',
+                                     "Then it stops cold."]
+    assert ended_sentences('She asks "why me?" Then the drums come in hard.') == [
+        'She asks "why me?"', "Then the drums come in hard."]
+    assert ended_sentences('The song "How Can I Love Her?" is', final=False) == []  # still running
