@@ -14,7 +14,8 @@ Sampling is resumable: every sample is appended to a JSONL file as it is made, a
 last one stopped; samples are judged when the pairs are built, so a fix to the checker applies to old samples too.
 
     points = training_points(load_catalog(DEMO_DIR / "catalog.jsonl"), comments_by_track, limit=600)
-    pairs = sample_pairs(model_path, points, out / "sampled.jsonl", per_point=2)
+    model, tokenizer = load_base(model_path)  # finetune.train
+    pairs, tally = sample_pairs(hf_generator(model, tokenizer, 0.7), points, out / "sampled.jsonl", per_point=2)
 """
 
 from __future__ import annotations
@@ -137,8 +138,9 @@ def _read_cache(cache: Path) -> dict[str, list[dict]]:
     return done
 
 
-def hf_generator(model: object, tokenizer: object, temperature: float = 0.7, top_p: float = 0.9) -> Generate:
-    """Batched sampling with transformers, at the agent's temperature and token limit (left padding)."""
+def hf_generator(model: object, tokenizer: object, temperature: float, top_p: float = 0.9) -> Generate:
+    """Batched sampling with transformers at the agent's temperature (the `temperature` setting; top-p as the
+    in-process engine's) and token limit, left padded."""
     import torch
 
     def generate(messages: list[list[dict[str, str]]], n: int) -> list[list[str]]:

@@ -323,8 +323,7 @@ def _unit_of(word: str) -> str:
 def _in_unit(support: str, unit: str) -> set[int]:
     """The numbers the facts give in this unit: a length 3:48 is 3 (or about 4) minutes and 228 seconds."""
     lengths = [(int(m), int(s)) for m, s in re.findall(r"\b(\d+):(\d\d)\b", support)]
-    stated = {int(n) for n, u in re.findall(r"(\d+)\s*-?\s*(minutes?|mins?|seconds?|secs?|bpm|beats per minute)\b",
-                                            support, re.I) if _unit_of(u) == unit}
+    stated = {int(n) for n, u in re.findall(r"(\d+)" + UNIT.pattern, support, re.I) if _unit_of(u) == unit}
     if unit == "minute":
         return stated | {m for m, _ in lengths} | {m + 1 for m, s in lengths if s >= 30}
     if unit == "second":

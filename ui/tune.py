@@ -58,7 +58,8 @@ def finetune(
         base_model = str(resolve_model(base, settings_of(ctx))) if local else base
     except ModelError as error:
         fail(str(error))
-    more = _sampler(base_model, out / "sampled.jsonl", sample, samples_per_point) if sample else None
+    more = (_sampler(base_model, out / "sampled.jsonl", sample, samples_per_point, settings_of(ctx).temperature)
+            if sample else None)
     corpus = build(lyrics or [], comments or [], catalog, more)
     write(corpus, out / "corpus")
     stats = corpus.stats
@@ -78,7 +79,7 @@ def finetune(
                f"({-100 * m['perplexity_drop']:+.1f}%){captions}; report: {out / 'report.md'}", err=True)
 
 
-def _sampler(base: str, cache: Path, limit: int, per_point: int):
+def _sampler(base: str, cache: Path, limit: int, per_point: int, temperature: float):
     """`build`'s `more`: the base model's kept samples for `limit` points of the catalog's training split."""
 
     def more(pairs, tracks):
@@ -93,7 +94,7 @@ def _sampler(base: str, cache: Path, limit: int, per_point: int):
         if not points:
             return []
         model, tokenizer = load_base(base)
-        examples, tally = sample_pairs(hf_generator(model, tokenizer), points, cache, per_point,
+        examples, tally = sample_pairs(hf_generator(model, tokenizer, temperature), points, cache, per_point,
                                        progress=print_progress)
         kinds = ", ".join(f"{k} {v['kept']}/{v['samples']}" for k, v in sorted(tally["by_kind"].items()))
         typer.echo(f"sampled: {tally['kept']} of {tally['samples']} samples kept for {tally['points']} points "
