@@ -63,7 +63,8 @@ def _load(model_path: str, adapter: str | None) -> tuple[Any, Any, threading.Loc
 
                 if not (Path(adapter) / "adapter_config.json").is_file():
                     raise ModelError(f"{adapter}: not a LoRA adapter folder (no adapter_config.json)")
-                model = PeftModel.from_pretrained(model, adapter)
+                # merged into the weights: the adapter's output without the LoRA matmuls at every step
+                model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
             model.eval()
             _LOADED[key] = (model, tokenizer, threading.Lock())
         return _LOADED[key]

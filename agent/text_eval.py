@@ -548,24 +548,28 @@ class Served:
 
 
 @contextmanager
-def serving(model: Path, adapter: Path | None, settings, log: Path, timeout: float = 900) -> Iterator[Served]:
-    """A vLLM server for this run, serving the base model (under its folder name) and the adapter as `encore`;
-    stopped, with its whole process group, on every way out (Ctrl-C included)."""
+def serving(model: Path, adapter: Path | None, settings, log: Path, timeout: float = 900,
+            say: Callable[[str], None] | None = None) -> Iterator[Served]:
+    """A vLLM server for this run: the base model under its folder name, or with `adapter` the adapter as
+    `encore` (merged into the weights on a CPU, where vLLM's LoRA path decodes at half speed; a LoRA module on a
+    GPU); stopped, with its whole process group, on every way out (Ctrl-C included)."""
     import subprocess
 
     from retrieval.process import Child
 
-    from .serve import ServeConfig, command, vllm_python, wait_healthy
+    from .serve import ServeConfig, command, vllm_python, wait_healthy, with_merged
 
     python, cpu = vllm_python(settings)
-    port = _free_port()
-    args, env = command(ServeConfig(model, adapter, port=port), python, cpu, settings)
+    config = ServeConfig(model, adapter, port=_free_port())
+    if cpu:
+        config = with_merged(config, settings, say)
+    args, env = command(config, python, cpu, settings)
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with log.open("w") as handle:
         server = Child.start(args, env, stdout=handle, stderr=subprocess.STDOUT)
         try:
-            url = f"http://127.0.0.1:{port}"
+            url = f"http://127.0.0.1:{config.port}"
             wait_healthy(url, server.process, timeout=timeout)
             yield Served(url + "/v1", model.name, log, adapter is not None, time.perf_counter() - start)
         finally:
@@ -653,12 +657,12 @@ def evaluate(catalogs: dict[str, Catalog], sample: Sample, model: Path, adapter:
         points = sum(len(o["lines"]) for part in outputs["templates"].values() for o in part)
         points += len(sample.requests) + len(sample.remarks)  # a title each, and the remarks
         if server:
-            log = settings.root() / "reports" / "text-vllm.log"
-            say(f"starting vLLM ({model.name}{' + adapter as encore' if adapter else ''}); log: {log}")
-            with serving(model, adapter, settings, log) as served:
-                say(f"vLLM ready in {served.started_s:.0f} s; about {points} model sentences per model, "
-                    f"{concurrency} requests in flight")
-                for name, folder_ in engines:
+            say(f"about {points} model sentences per model, {concurrency} requests in flight")
+            for name, folder_ in engines:  # one server per engine, so an adapter can be served merged
+                log = settings.root() / "reports" / f"text-vllm-{name}.log"
+                say(f"starting vLLM ({model.name}{' + adapter as encore' if folder_ else ''}); log: {log}")
+                with serving(model, folder_, settings, log, say=say) as served:
+                    say(f"vLLM ready in {served.started_s:.0f} s")
                     inner = served_chat_model(served.url, model="encore" if folder_ else served.base, timeout=300,
                                               settings=settings)
                     run(name, Bounded(inner=inner, limit=concurrency), concurrency)

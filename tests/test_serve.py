@@ -45,3 +45,15 @@ def test_gpu_command_passes_parallelism_through(tmp_path):
     assert "--tensor-parallel-size 8" in line and "--pipeline-parallel-size 2" in line
     assert "--distributed-executor-backend ray" in line
     assert "--enable-lora" not in line and "--gpu-memory-utilization" not in line
+
+
+def test_a_merged_adapter_is_served_as_encore_alone(tmp_path):
+    """On a CPU the adapter goes merged into the weights: vLLM gets that folder as the model, named `encore`, and
+    no LoRA flags (the base model is not offered under its own name, since these weights are not it)."""
+    from dataclasses import replace
+
+    adapter = _adapter(tmp_path, 16)
+    config = replace(ServeConfig(tmp_path / "SmolLM2-135M-Instruct", adapter), model=tmp_path / "merged", merged=True)
+    line = " ".join(command(config, "python", True, Settings.load())[0])
+    assert f"--model {tmp_path / 'merged'}" in line and "--served-model-name encore " in line
+    assert "--enable-lora" not in line and "--lora-modules" not in line

@@ -231,3 +231,21 @@ def test_served_reviews_and_playlists_pass_the_final_text_checks(vllm_url, smoll
     off = [(r["title"], r["words"], r["sentences"]) for r in outputs["reviews"]
            if not text_eval.length_ok(r["words"], r["sentences"], r["rich"])]
     assert not off, off[:5]
+
+
+def test_on_a_cpu_the_adapter_is_served_merged_as_encore(vllm_url, smollm2, trained_adapter, tmp_path):
+    """`encore eval text` (and `encore serve --adapter` on a CPU) serve the adapter merged into the weights: the
+    server offers `encore` alone, and says what the LoRA module says, not what the base model says."""
+    from agent import text_eval
+    from retrieval.settings import Settings
+
+    prompt = "Describe a calm jazz song in one sentence."
+    base, lora = _complete(vllm_url, smollm2.name, prompt), _complete(vllm_url, "encore", prompt)
+    with text_eval.serving(smollm2, trained_adapter, Settings.load(), tmp_path / "merged.log") as served:
+        assert served.adapter
+        models = {m["id"] for m in httpx.get(f"{served.url}/models", timeout=10).json()["data"]}
+        assert models == {"encore"}
+        merged = _complete(served.url, "encore", prompt)
+    assert merged.strip() and merged != base
+    # the same weights up to float rounding: greedy decoding agrees at least at the start
+    assert merged.split()[:4] == lora.split()[:4], (merged, lora)
