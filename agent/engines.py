@@ -23,6 +23,7 @@ from pydantic import PrivateAttr
 from retrieval.settings import Settings
 
 from .models import ModelError, default_model_path
+from .serve import merge_adapter
 
 ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 # one generation at a time per loaded model: concurrent UI sessions queue instead of corrupting each other
@@ -59,12 +60,10 @@ def _load(model_path: str, adapter: str | None) -> tuple[Any, Any, threading.Loc
             except OSError as error:
                 raise ModelError(f"cannot load the model {model_path}: {error}") from error
             if adapter:
-                from peft import PeftModel
-
                 if not (Path(adapter) / "adapter_config.json").is_file():
                     raise ModelError(f"{adapter}: not a LoRA adapter folder (no adapter_config.json)")
                 # merged into the weights: the adapter's output without the LoRA matmuls at every step
-                model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+                model = merge_adapter(model, adapter)
             model.eval()
             _LOADED[key] = (model, tokenizer, threading.Lock())
         return _LOADED[key]

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -119,6 +120,16 @@ def with_merged(config: ServeConfig, settings: Settings, say: Callable[[str], No
     return replace(config, model=folder, merged=True)
 
 
+def merge_adapter(model: Any, adapter: str | Path) -> Any:
+    """`model` with the LoRA adapter folded into its weights (peft's merge), without transformers' deprecation
+    warning about gradient checkpointing that peft triggers on every load."""
+    from peft import PeftModel
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
+        return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+
+
 def merged_model(model: Path, adapter: Path, settings: Settings, say: Callable[[str], None] | None = None) -> Path:
     """The folder of `model` with the LoRA `adapter` merged in (built on first use, written whole or not at all)."""
     import hashlib
@@ -134,7 +145,6 @@ def merged_model(model: Path, adapter: Path, settings: Settings, say: Callable[[
     if say:
         say(f"merging the adapter {adapter} into {model.name} for serving -> {folder}")
     import torch
-    from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +152,7 @@ def merged_model(model: Path, adapter: Path, settings: Settings, say: Callable[[
     try:
         try:
             base = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32)
-            merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
+            merged = merge_adapter(base, adapter)
         except (OSError, ValueError) as error:
             raise ModelError(f"cannot merge the adapter {adapter} into {model}: {error}") from error
         merged.save_pretrained(staging)
