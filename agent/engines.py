@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ def _load(model_path: str, adapter: str | None) -> tuple[Any, Any, threading.Loc
                 model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype).to(device)
             except OSError as error:
                 raise ModelError(f"cannot load the model {model_path}: {error}") from error
+            if tokenizer.pad_token is None:  # batches pad their shorter prompts on the left
+                tokenizer.pad_token = tokenizer.eos_token
             if adapter:
                 if not (Path(adapter) / "adapter_config.json").is_file():
                     raise ModelError(f"{adapter}: not a LoRA adapter folder (no adapter_config.json)")
@@ -136,6 +139,73 @@ class LocalChatModel(BaseChatModel):
                 worker.join()
         if failure:
             raise failure[0]
+
+
+    def batch(self, prompts: list[list[BaseMessage]], ended: Callable[[str], bool], max_tokens: int,
+              head: int = 0) -> list[Future[str]]:
+        """Several prompts in one generation (on two CPU cores 14 rows of a 170-token prompt and 48 new tokens
+        take 8.7 s, one row 1.9 s). Each prompt's future gets its text as soon as `ended(text)` holds, or at the
+        end of its tokens; the batch ends when every row has. The first `head` prompts go first, in a batch of
+        their own, so that their answers (the first thing a reader waits for) come sooner."""
+        import torch
+
+        model, tokenizer, lock = self._ensure()
+        with _LOADING:  # transformers' lazy names, resolved once (see _streamer_class)
+            from transformers import StoppingCriteria, StoppingCriteriaList
+        futures: list[Future[str]] = [Future() for _ in prompts]
+        if not prompts:
+            return futures
+        texts = [tokenizer.apply_chat_template([{"role": ROLES.get(m.type, "user"), "content": m.content}
+                                                for m in messages], add_generation_prompt=True, tokenize=False)
+                 for messages in prompts]
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        ends = model.generation_config.eos_token_id
+        ends = set(ends if isinstance(ends, list) else [ends] if ends is not None else [])
+        temperature = self.temperature
+
+        class Rows(StoppingCriteria):
+            def __init__(self, width: int, futures: list[Future[str]]):
+                self.width, self.futures = width, futures
+
+            def __call__(self, input_ids, scores, **kwargs):
+                done = []
+                for row, future in zip(input_ids, self.futures, strict=True):
+                    if not future.done():
+                        new = row[self.width:].tolist()
+                        text = tokenizer.decode(new, skip_special_tokens=True)
+                        if ended(text) or (new and new[-1] in ends):
+                            future.set_result(text)
+                    done.append(future.done())
+                return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+        def generate(texts: list[str], futures: list[Future[str]]) -> None:
+            inputs = tokenizer(texts, return_tensors="pt", padding=True, padding_side="left",
+                               add_special_tokens=False).to(model.device)
+            width = inputs["input_ids"].shape[1]
+            settings = {"max_new_tokens": max_tokens, "do_sample": temperature > 0, "pad_token_id": pad,
+                        "repetition_penalty": self.repetition_penalty,
+                        "stopping_criteria": StoppingCriteriaList([Rows(width, futures)])}
+            if temperature > 0:
+                settings.update(temperature=temperature, top_p=self.top_p)
+            with torch.inference_mode():
+                out = model.generate(**inputs, **settings)
+            for row, future in zip(out, futures, strict=True):
+                if not future.done():  # its tokens ran out
+                    future.set_result(tokenizer.decode(row[width:], skip_special_tokens=True))
+
+        def work() -> None:
+            try:
+                with lock:
+                    for part in (slice(0, head), slice(head, None)):
+                        if texts[part]:
+                            generate(texts[part], futures[part])
+            except BaseException as error:  # surfaced where each future is read
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(error)
+
+        threading.Thread(target=work, daemon=True).start()
+        return futures
 
 
 def _halt_criteria(halt: threading.Event) -> Any:

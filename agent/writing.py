@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -68,11 +68,9 @@ class Written:
 
 def ask(chat: BaseChatModel, point: Point, count: int = 1) -> list[str]:
     """The model's first `count` sentences for a point (generation stops once they end)."""
-    messages = [SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"])
-                for m in point.messages()]
     text = ""
     try:
-        for chunk in chat.stream(messages, max_tokens=MAX_TOKENS * count):
+        for chunk in chat.stream(_messages(point), max_tokens=MAX_TOKENS * count):
             text += str(chunk.content)
             if len(ended_sentences(text, final=False)) >= count:
                 break
@@ -83,15 +81,20 @@ def ask(chat: BaseChatModel, point: Point, count: int = 1) -> list[str]:
     return done[:count]  # a sentence cut off by the token limit is never shown, nor checked
 
 
+def _messages(point: Point) -> list:
+    return [SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"])
+            for m in point.messages()]
+
+
 class Writer:
     """Realises plans with one model (or none) under one checker."""
 
     def __init__(self, chat: BaseChatModel | None, checker: ClaimChecker, tries: int | None = None):
-        """`tries`: samples asked per point until one passes (default: two from a server, which batches them
-        with the other points' so a second costs little time; one from the in-process model)."""
+        """`tries`: samples asked per point until one passes (default two: a server batches them with the other
+        points', the in-process model writes every point's in one batch, so a second costs little time)."""
         self.chat = chat
         self.checker = checker
-        self.tries = tries if tries is not None else (1 if chat is None or _in_process(chat) else 2)
+        self.tries = tries if tries is not None else (1 if chat is None else 2)
 
     def lines(self, plan: list[Point], track: Track | None, tracks: list[Track], carried: str = "",
               on_text: OnText | None = None, key: str | None = None,
@@ -102,16 +105,17 @@ class Writer:
         start = time.perf_counter()
         written = Written("")
 
-        def attempts(point: Point) -> list[tuple[str, Verdict]]:
+        def judged(point: Point, samples: Iterator[list[str]]) -> list[tuple[str, Verdict]]:
             out: list[tuple[str, Verdict]] = []
-            for _ in range(self.tries if point.kind not in grounded_kinds else 0):
-                for sentence in ask(self.chat, point):
+            for sentences in samples:
+                for sentence in sentences:
                     out.append((sentence, self._judge(sentence, point, carried, tracks, extra_check)))
                 if out and out[-1][1].ok:
                     break
             return out
 
-        for point, tried in zip(plan, self._each(plan, attempts), strict=True):
+        asked = [p if p.kind not in grounded_kinds else None for p in plan]
+        for point, tried in zip(plan, self._each(asked, judged), strict=True):
             line = None
             for sentence, verdict in tried():
                 written.judged.append((point.kind, sentence, verdict))
@@ -138,15 +142,30 @@ class Writer:
             verdict = Verdict(False, "plan", "does not do what its point asks")
         return verdict
 
-    def _each(self, plan: list[Point], attempts: Callable[[Point], list]) -> list[Callable[[], list]]:
-        """Each point's attempts, to be read in order: one point at a time for the in-process model (the first
-        can stream at once); all at once for a server, which batches them."""
+    def _each(self, plan: list[Point | None],
+              judged: Callable[[Point, Iterator[list[str]]], list]) -> list[Callable[[], list]]:
+        """Each point's judged tries, to be read in order (None: a point not asked). The in-process model writes
+        the first point's tries in a small batch (shown sooner) and every other point's in a second, and a point's
+        sentences are read as soon as its rows end; a server
+        gets all the points at once, in threads, and batches them itself."""
         if self.chat is None:
             return [list for _ in plan]
-        if _in_process(self.chat) or len(plan) == 1:
-            return [lambda p=p: attempts(p) for p in plan]
+        asked = [p for p in plan if p is not None]
+        if _in_process(self.chat) and asked:
+            futures = iter(self.chat.batch([_messages(p) for p in asked for _ in range(self.tries)],
+                                           lambda text: bool(ended_sentences(text, final=False)), MAX_TOKENS,
+                                           head=self.tries if len(asked) > 1 else 0))
+            rows = {id(p): [next(futures) for _ in range(self.tries)] for p in asked}
+            return [list if p is None else
+                    (lambda p=p: judged(p, (ended_sentences(f.result())[:1] for f in rows[id(p)]))) for p in plan]
+
+        def tries(point: Point | None) -> list:
+            return [] if point is None else judged(point, (ask(self.chat, point) for _ in range(self.tries)))
+
+        if len(plan) == 1:
+            return [lambda p=p: tries(p) for p in plan]
         pool = ThreadPoolExecutor(max_workers=min(8, len(plan)))
-        futures = [pool.submit(attempts, p) for p in plan]
+        futures = [pool.submit(tries, p) for p in plan]
         pool.shutdown(wait=False)
         return [f.result for f in futures]
 

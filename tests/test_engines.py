@@ -61,6 +61,23 @@ def test_real_smollm2_streams_and_serialises_concurrent_calls(smollm2):
     assert len(answers) == 2 and answers[0] == answers[1]  # greedy, one at a time: identical, not interleaved
 
 
+@pytest.mark.integration
+def test_a_batch_answers_each_prompt_as_one_call_would_and_ends_each_row_on_its_own(smollm2):
+    from agent.engines import LocalChatModel
+
+    chat = LocalChatModel(model_path=str(smollm2), max_new_tokens=32, temperature=0)
+    prompts = [[SystemMessage("You write about music."), HumanMessage(q)]
+               for q in ("Describe a slow blues song in one sentence.", "Name three jazz instruments.",
+                         "Say one thing about the drums in a rock song.")]
+    alone = chat.invoke(prompts[0]).content
+    short = chat.batch(prompts, lambda text: len(text.split()) >= 5, max_tokens=32, head=1)
+    texts = [f.result(timeout=300) for f in short]
+    assert alone.strip().startswith(texts[0].strip()) and 5 <= len(texts[0].split()) <= 6  # alone: the same text
+    assert all(0 < len(t.split()) <= 7 for t in texts[1:])  # each row stopped once its own text had ended
+    full = [f.result(timeout=300) for f in chat.batch(prompts, lambda text: False, max_tokens=12)]
+    assert all(f.strip() for f in full) and full[1].startswith(texts[1][:8])  # padded rows: the same start
+
+
 def test_explain_keeps_a_checked_sentence_and_falls_back_when_it_fails():
     from retrieval import Hit, Track
 

@@ -125,22 +125,26 @@ def test_a_second_sample_is_asked_only_when_the_first_fails():
 
 
 def test_the_in_process_model_is_not_asked_for_the_opening_facts():
-    from langchain_core.messages import AIMessageChunk
-    from langchain_core.outputs import ChatGenerationChunk
+    from concurrent.futures import Future
 
     from agent.engines import LocalChatModel
 
-    asked = []
+    batches = []
 
     class Local(LocalChatModel):  # the in-process engine's type, answering without a model
-        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
-            asked.append(messages[-1].content)
-            yield ChatGenerationChunk(message=AIMessageChunk(content="A slow electric blues shuffle at 74 BPM."))
+        def batch(self, prompts, ended, max_tokens, head=0):
+            batches.append([messages[-1].content for messages in prompts])
+            futures = [Future() for _ in prompts]
+            for future in futures:
+                future.set_result("A slow electric blues shuffle at 74 BPM.")
+            return futures
 
     written = review_written(Local(model_path="unused"), HOUND, COMMENTS.get(HOUND.id, []), None, related(HOUND))
     assert written.lines[0].kind == "identity" and written.lines[0].source == "template"
-    assert "identity" not in {kind for kind, _, _ in written.judged} and asked
-    assert len(asked) == len(written.judged)  # one try per point in process
+    assert "identity" not in {kind for kind, _, _ in written.judged}
+    assert len(batches) == 1  # every other point, in one batch: two tries each, the second read only on a failure
+    asked = len(review_plan(HOUND, COMMENTS.get(HOUND.id, []), related(HOUND))) - 1
+    assert len(batches[0]) == 2 * asked and len(written.judged) >= asked
 
 
 def test_unsafe_words_pass_only_when_the_track_carries_them():
