@@ -197,9 +197,9 @@ def _lyrics(i: Slots, f: _Facts) -> str:
     line = clip(line.rstrip(",.;:"), 90)
     moods = list(read_mood(words).moods)[:2]
     subjects = ["The lyrics", "Its words", "The song's words", "The opening words", "The sung words",
-                "The first lines", "The lines", "The verses"]
+                "The first lines", "The lines", "Its opening lines"]
     verbs = ["open with", "begin with", "start on", "set off with", "lead with", "come in with", "start from",
-             "kick off with"]
+             "get going with"]
     if moods:
         closes = [f", and the words turn {_and(moods)}", f", and from there the words turn {_and(moods)}",
                   f", then the words turn {_and(moods)}", f", and the words grow {_and(moods)}",
@@ -223,7 +223,7 @@ def _listener(i: Slots, f: _Facts) -> str:
                 "A listener in the comments", "One commenter", "A listener here"]
     verbs = ["writes of", "says of", "sums up", "describes", "comments on", "speaks of", "reflects on",
              "remarks on"]
-    closes = ["", " in a few words", " simply", " plainly", " briefly", " in one line", " like this",
+    closes = ["", " in short", " simply", " plainly", " briefly", " in one line", " like this",
               " this way"]
     return f"{subjects[i[0]]} {verbs[i[1]]} {f.title}{closes[i[2]]}: \u201c{quote}.\u201d"
 
@@ -292,7 +292,7 @@ def _verdict(i: Slots, f: _Facts) -> str:
                   f"listeners who like their {kind} {m}", f"a playlist of {m} {kind}", f"{_a(m)} night in with {kind}"]
                  if m else
                  [f"{kind} lovers", f"an evening of {kind}", f"anyone after {kind}", f"the hours that want {kind}",
-                  f"quiet moments and {kind} fans", f"listeners who know their {kind}", f"a playlist of {kind}",
+                  f"long evenings and {kind} fans", f"listeners who know their {kind}", f"a playlist of {kind}",
                   f"a night in with {kind}"])
     closes = ["", ", no question", ", and it delivers", ", every time", ", above all", ", first and foremost",
               ", without fail", ", most of all"]

@@ -43,6 +43,7 @@ from .parse_words import (
     MOVES,
     NOT_GENRE_PHRASES,
     NOT_GENRES,
+    NOT_STYLE_WORDS,
     NUMBER_WORDS,
     ORDINALS,
     POST_CUES,
@@ -56,6 +57,8 @@ from .parse_words import (
     YEAR,
 )
 from .text import phrase_key, strip_accents
+from .vocab import AMBIGUOUS as AMBIGUOUS_STYLES
+from .vocab import STYLES as MUSIC_STYLES
 
 
 @dataclass
@@ -330,6 +333,9 @@ def _lexicon_table() -> tuple[dict[str, tuple[str, str]], list[tuple[str, tuple[
         add(mood, "mood", mood)
     for phrase, entry in _lexicon().entries.items():
         add(phrase, "mood", entry.moods[0] if entry.moods else "")
+    for phrase in MUSIC_STYLES:  # the wider style list the claim checker knows ("no synthwave", "without dub")
+        if phrase not in AMBIGUOUS_STYLES and phrase not in NOT_STYLE_WORDS:
+            add(phrase, "style", phrase)
     latin = {k: v for k, v in table.items() if not _cjk(k)}
     cjk = sorted(((k, v) for k, v in table.items() if _cjk(k)), key=lambda kv: -len(kv[0]))
     return latin, cjk, max(k.count(" ") + 1 for k in latin)
@@ -390,7 +396,8 @@ def _fits(hit: tuple[str, str], s: str, start: int, end: int) -> bool:
     if kind == "genre" and value in AMBIGUOUS_GENRES:  # "food for the soul", "around the world", "in a funk"
         determiner = re.search(r"(?:\bthe|\bmy|\byour|\bour|\bhis|\bher|\btheir|\ba|\bwhole)\s+$", before)
         refusal = re.search(r"\b(?:no|not|without|minus|skip|drop|hold|avoid|except|cut|lose|ditch|remove|enough|"
-                            r"none|nothing)\b[\w\s]{0,12}$", before)
+                            r"spare me|none|nothing)\b[\w\s]{0,12}$", before) or (
+            KEEP_OUT.search(before[-24:]) and re.match(r"\W*out\b", s[end:]))  # "keep the trap out"
         genre_noun = re.match(r"\s+(?:music|songs?|tracks?|tunes|genre|stuff|records?|albums?|artists?|bands?|"
                               r"classics|hits|playlist|singers?|jams?)\b", s[end:])
         return not determiner or bool(refusal or genre_noun)

@@ -22,6 +22,7 @@ EXTRA_GENRES = {  # genres beyond the retrieval lexicon, each its own canonical 
 }
 AMBIGUOUS_GENRES = {"soul", "world", "house", "blues", "funk", "trap", "swing", "soundtrack"}  # also plain words
 NOT_GENRE_PHRASES = {"house party": "party", "soul searching": "reflective", "world cup": "energetic"}
+NOT_STYLE_WORDS = {"lied", "carol", "rai", "progressive"}  # style names that are mostly names or plain words
 CANONICAL = {"rap": "hip-hop"}  # a phrase that names a genre under another name
 STYLES = {
     "piano": "piano", "pianos": "piano", "solo piano": "piano", "钢琴": "piano", "guitar": "guitar",
@@ -108,7 +109,8 @@ CJK_CUES = ("不要", "别再", "别", "不想听", "不想", "没有", "不听"
 POST_CUES = re.compile(r"^\W*(?:(?:music|songs?|stuff|tracks?|genre|is|are|please|really|just)\s+){0,3}"
                        r"(?:is\s+|are\s+)?(?:not my thing|isn't my thing|aren't my thing|not for me|isn't for me|"
                        r"is a no|no thanks|no thank you|no\b|nope|nah|need not apply|is out|are out|can go|banned|"
-                       r"not allowed|far away|away\b|getting (?:boring|old)|is boring|gets old|is overdone|"
+                       r"not allowed|off the table|off-limits|off limits|not welcome|far away|away\b|"
+                       r"getting (?:boring|old)|is boring|gets old|is overdone|"
                        r"is too much|不要|不行)")
 KEEP_OUT = re.compile(r"\b(?:keep|leave|take|cut|throw|kick)\b")
 BARE_NO = re.compile(r"^\W*(?:no|nope|nah|no thanks|no thank you|please no|not really|(?:drop|lose|skip|ditch|cut|"

@@ -243,7 +243,8 @@ def review_plan(track: Track, comments: list[str] = (), related: list[Track] = (
     if track.duration_s:
         sound.append(("length", duration(track.duration_s)))
     plan.append(Point("sound", tuple(sound), (track.title,), track.id))
-    for part in _description_parts(data_text(track.description)):
+    told = data_text(track.description)
+    for part in [] if restates_metadata(told, track) else _description_parts(told):  # not a second identity
         plan.append(Point("described", (("title", track.title), ("description", part)), who, track.id))
     feeling = [("title", track.title)]
     moods, inferred = moods_of(track)

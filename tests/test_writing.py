@@ -13,7 +13,7 @@ from agent.writing import fallback_title, playlist_written, refused, review_writ
 from retrieval import Hit, Track
 from retrieval.artists import ArtistMatcher
 from retrieval.claims import ClaimChecker, frame
-from retrieval.plans import Point, data_sentences, review_plan
+from retrieval.plans import Point, data_sentences, review_plan, rich
 from retrieval.query import read_request
 from retrieval.settings import DEMO_DIR
 from retrieval.text import phrase_key
@@ -173,10 +173,10 @@ def _check_review(track: Track, written, comments) -> None:
     first = phrase_key(lines[0])
     assert phrase_key(track.title) in first and phrase_key(track.artist) in first, lines[0]
     assert 5 <= len(lines) <= 14, (track.id, len(lines))
-    low, high = (120, 250) if (track.description or track.lyrics or comments) else (60, 150)
+    low, high = (120, 250) if rich(track, comments) else (60, 150)  # an importer's restated metadata is not rich
     assert low <= len(text.split()) <= high, (track.id, len(text.split()), text)
     assert len(set(lines)) == len(lines)
-    assert not re.search(r"(?m)^[A-Z ]{3,}[-:]|\bTitle:|#", text)
+    assert not re.search(r"(?m)^[A-Z ]{3,}[-:]|\bTitle:|(?:^|\s)#+\s", text)  # "#CCmixtape" is a name
 
 
 def test_every_demo_review_meets_the_prose_rules_from_the_facts_alone():
@@ -191,8 +191,6 @@ def test_metadata_only_reviews_meet_the_shorter_rule():
 
 
 def test_a_description_that_restates_the_metadata_counts_as_metadata():
-    from retrieval.plans import rich
-
     track = Track(id="fm-1", title="NY Don't Sleep", artist="BADLUCK", album="Master Don", year=2013, genre="hip-hop",
                   tags=["rap"], moods=["confident", "groovy"], energy=0.5, duration_s=222.0,
                   description="A rap hip hop track from 2013 release Master Don on blocSonic.")
@@ -213,6 +211,29 @@ def test_no_two_reviews_of_different_tracks_share_more_than_one_template_frame()
     assert worst <= 1
 
 
+def test_freemusicc_reviews_from_the_templates_share_one_frame_at_most_and_claim_only_their_facts(shared):
+    """300 real freemusi.cc records (metadata, and a description an importer wrote from it): no two reviews share
+    more than one frame (the importer's own sentence is not retold as a second identity), each keeps the
+    metadata-only length rule, and every sentence's names, numbers and terms are in its points' facts."""
+    from agent.text_eval import claims_of, union_point
+    from retrieval.importers import read_source
+
+    rows = [r.track for r in read_source(shared / "freemusicc") if r.track is not None]
+    tracks = rows[::len(rows) // 300][:300]
+    frames, bad = {}, []
+    for track in tracks:
+        near = [t for t in rows[:3000] if t.genre == track.genre and t.artist != track.artist][:3]
+        written = review_written(None, track, [], None, near)
+        _check_review(track, written, [])
+        frames[track.id] = {frame(x.text) for x in written.lines if x.source == "template"}
+        union = union_point([x.point for x in written.lines if x.point is not None])
+        bad += [(x.text, v.reason, v.detail) for x in written.lines
+                if not (v := claims_of(ClaimChecker(), x.text, union, [track, *near])).ok]
+    assert not bad, bad[:5]
+    worst = max(len(frames[a] & frames[b]) for a, b in itertools.combinations(frames, 2))
+    assert worst <= 1
+
+
 def test_the_frame_code_agrees_on_at_most_one_kind():
     kinds = ["identity", "sound", "feeling", "neighbours", "verdict", "detail"]
     ids = [t.id for t in CATALOG]
@@ -220,6 +241,35 @@ def test_the_frame_code_agrees_on_at_most_one_kind():
         same = sum(frame_index(a, k) == frame_index(b, k) for k in kinds)
         assert same <= 1 or all(frame_index(a, k) == frame_index(b, k) for k in kinds)  # only a pair collision
     assert P == 509
+
+
+NEUTRAL = {"title": "Zqx", "artist": "Vbn Kol", "album": "Plm", "year": "1999", "genre": "zzgenre",
+           "styles": "yystyle, xxstyle", "qualities": "qqone, qqtwo, qqthree, qqfour", "tempo": "120 BPM (wwtempo)",
+           "moods": "mmone, mmtwo", "energy": "eeone energy", "feel": "ffone", "length": "3:00",
+           "lyrics (opening)": "lorem ipsum dolor sit amet", "a listener wrote": "this is a comment from them here",
+           "related track": "Rrr by Sss", "first track": "Aaa", "last track": "Bbb", "tracks": "8",
+           "genres": "zzgenre, zzother", "years": "1990-1999", "for": "uuuse"}
+# what a point's kind itself implies: opening lyrics are sung words; a tempo is a pulse
+IMPLIED = {"lyrics": {"lyrics", "vocals"}, "pace": {"rhythm"}}
+
+
+def test_a_template_claims_no_music_term_of_its_own():
+    """Every frame of every body, filled with facts no lexicon knows: the frame's own words (not the facts')
+    claim no genre, instrument, sound or mood ("quiet moments", "kick off with" once did)."""
+    from agent.templates import BODIES, _Facts, _finish
+    from retrieval.vocab import claims
+
+    placeholders = ("zz", "yy", "xx", "qq", "ww", "mm", "ee", "ff", "uu", "lorem", "dolor", "comment")
+    own = set()
+    for kind, body in BODIES.items():
+        for facts in (NEUTRAL, {k: NEUTRAL[k] for k in ("title", "genre", "length", "tempo", "first track", "genres",
+                                                        "for", "lyrics (opening)", "a listener wrote")}):
+            point = Point(kind, tuple(facts.items()), (), "x")
+            for slots in itertools.product(range(8), repeat=3):
+                text = body(slots, _Facts(point, None, {}))
+                own |= {(kind, term, words) for _, term, words in claims(_finish(text)) if text
+                        and not any(p in words for p in placeholders) and term not in IMPLIED.get(kind, set())}
+    assert not own, sorted(own)
 
 
 def test_injected_instructions_in_a_description_do_not_change_a_review():
@@ -306,6 +356,40 @@ def test_a_negated_playlist_never_gets_a_title_asking_for_what_it_refuses(reques
         assert not {phrase_key(h.track.title) for h in hits} & {phrase_key(title)}
         assert 2 <= len(written.lines) <= 4
         assert not set(phrase_key(written.text).split()) & {phrase_key(w) for w in never if " " not in w}
+
+
+# styles beyond the genre words, refused in many phrasings: each title, from the model or the fallback, must not
+# name the refused style
+REFUSED_STYLES = ["synthwave", "vaporwave", "dubstep", "bossa nova", "trip hop", "ska", "reggaeton", "emo", "grunge",
+                  "k-pop", "trap", "afrobeat", "polka", "dream pop", "techno", "big band", "gospel", "noise rock",
+                  "chiptune", "darkwave", "krautrock", "klezmer"]
+REFUSING = ["I'm not looking for {x} this time, something for a late drive", "no {x} please, just something upbeat",
+            "anything but {x} for the commute", "a dinner playlist without any {x}",
+            "skip the {x}, I want a quiet evening", "keep the {x} out of it", "study music, nothing {x}",
+            "I can't stand {x}, give me something for running", "something to cook to that isn't {x}",
+            "not in the mood for {x} tonight", "spare me the {x}", "rainy afternoon, {x} is off the table",
+            "hold the {x}, morning coffee vibes", "I'd rather avoid {x}", "please don't play {x} at my party",
+            "{x}? no thanks, something mellow", "I'm sick of {x}, what else for the gym",
+            "workout mix, but no {x} at all", "any chill music except {x}", "a road trip, nothing like {x}"]
+
+
+@pytest.mark.parametrize("form", REFUSING)
+def test_a_refused_style_beyond_the_genre_words_never_reaches_a_title(form):
+    for style in REFUSED_STYLES:
+        request_text = form.format(x=style)
+        hits = _hits({style})
+        refused_keys = {k for w in refused(request_text) for k in phrase_key(w).split()}
+        assert set(phrase_key(style).split()) <= refused_keys, (request_text, refused(request_text))
+
+        def echoing(prompt: str, style=style) -> str:  # a model that names the refused style in its title
+            if "Answer with the title only" in prompt:
+                return f"{style.title()} Night Drive"
+            return "It is a playlist."
+
+        for chat in (None, scripted(echoing)):
+            title, _, _ = playlist_written(chat, request_text, hits)
+            assert not set(phrase_key(title).split()) & set(phrase_key(style).split()), (request_text, title)
+            assert 1 <= len(title.split()) <= 6, title
 
 
 def test_titles_name_no_track_outside_the_list():
