@@ -31,6 +31,8 @@ from retrieval.plans import (
     remark_point,
     review_plan,
     rich,
+    title_line,
+    title_ok,
     title_point,
 )
 from retrieval.query import ArtistMatcher, read_request
@@ -355,32 +357,6 @@ def ask_title(chat: BaseChatModel, point: Point) -> str:
     messages = [SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"])
                 for m in point.messages()]
     return str(chat.invoke(messages, max_tokens=16).content)
-
-
-def title_line(raw: str) -> str:
-    line = next((x for x in raw.splitlines() if x.strip()), "")
-    line = re.sub(r"^(title\s*:\s*|#+\s*|playlist\s*:\s*)", "", line.strip(), flags=re.I)
-    return line.strip(" \"'*\u201c\u201d.")
-
-
-def title_ok(title: str, no: tuple[str, ...], tracks: list[Track], artists: ArtistMatcher | None) -> bool:
-    """At most six words, no quotes, digits or markup, nothing the request refused (nor a negation of it: a
-    title names what the playlist is), and no track or artist outside the list."""
-    words = title.split()
-    if not 1 <= len(words) <= 6 or re.search(r"[\d():;\"\u201c\u201d\[\]{}<>#*@/\\|]", title):
-        return False
-    keys = set(phrase_key(title).split())
-    refused_keys = {k for r in no for k in phrase_key(r).split()}
-    if keys & refused_keys or keys & {"no", "not", "without", "never", "minus", "except", "free"}:
-        return False
-    if {phrase_key(w) for w in words} & {"playlist", "title", "facts", "task"} and len(words) <= 1:
-        return False
-    names = {phrase_key(t.title) for t in tracks} | {phrase_key(t.artist) for t in tracks if t.artist}
-    if artists:
-        for artist in artists.named_in_prose(title, common_words()):
-            if phrase_key(artist) not in names:
-                return False
-    return bool(re.search(r"[^\W\d_]{3,}", title))
 
 
 DECADE_NAMES = {1920: "Twenties", 1930: "Thirties", 1940: "Forties", 1950: "Fifties", 1960: "Sixties",

@@ -28,8 +28,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from retrieval.claims import ClaimChecker
-from retrieval.plans import Point, caption_point, does_its_point, review_plan
+from retrieval.plans import Point, caption_point, does_its_point, review_plan, title_ok
 from retrieval.records import Track
+from retrieval.vocab import terms
 
 from .text import key, language, sentences, split_of
 
@@ -118,7 +119,10 @@ def caption_examples(text: str, meta: dict, heldout: frozenset[str]) -> list[Exa
 
 def kept(sentence: str, point: Point) -> bool:
     """The agent would keep this sentence for this point: the claim checker passes it (it claims something, all
-    of it in the facts) and it does what the point asks."""
+    of it in the facts) and it does what the point asks. A title is kept as the agent keeps one (`title_ok`), of
+    two words or more, with every music term it names in the point's facts."""
+    if point.kind == "title":
+        return len(sentence.split()) >= 2 and title_ok(sentence, (), []) and terms(sentence) <= terms(point.support())
     verdict = _checker().judge(sentence, point)
     return verdict.ok and verdict.says_something and does_its_point(point, sentence)
 

@@ -29,13 +29,19 @@ from collections.abc import Callable
 from itertools import zip_longest
 from pathlib import Path
 
-from retrieval.plans import MAX_TOKENS, Point, ended_sentences, playlist_plan, review_plan
+from retrieval.plans import MAX_TOKENS, Point, ended_sentences, playlist_plan, review_plan, title_line, title_point
 from retrieval.records import Track
 
 from .pairs import Example, kept, served
 from .text import language, split_of
 
 PLAYLIST_SIZE = 8
+# what a playlist may be for, in our own words (the real requests are kept for `encore eval text`): a title point
+# is asked with none and with two of these
+USES = ("a late night drive", "studying", "a rainy afternoon", "cooking dinner", "the gym", "a long run",
+        "a lazy sunday", "a house party", "winding down", "a road trip", "morning coffee", "reading",
+        "a dinner party", "focus", "a summer barbecue", "falling asleep", "cleaning the house", "a slow dance",
+        "the commute", "a breakup", "a wedding", "getting ready to go out", "a walk in the park", "working late")
 RELATED = 3
 
 
@@ -61,7 +67,9 @@ def training_points(tracks: dict[str, Track], comments: dict[str, list[str]] | N
             by_kind[point.kind].append(point)
     for _, group in sorted(by_genre.items()):
         for start in range(0, len(group) - PLAYLIST_SIZE + 1, PLAYLIST_SIZE):
-            for point in playlist_plan("", group[start:start + PLAYLIST_SIZE]):
+            chunk = group[start:start + PLAYLIST_SIZE]
+            uses = sorted(USES, key=lambda u: _rank(chunk[0].id, u))[:2]
+            for point in [*playlist_plan("", chunk), *(title_point(u, chunk) for u in ("", *uses))]:
                 by_kind[point.kind].append(point)
     dealt = [p for row in zip_longest(*(by_kind[k] for k in sorted(by_kind))) for p in row if p is not None]
     return dealt[:limit]
@@ -85,7 +93,8 @@ def sample_pairs(generate: Generate, points: list[Point], cache: Path, per_point
         for start in range(0, len(todo), batch):
             chunk = todo[start:start + batch]
             for point, texts in zip(chunk, generate([p.messages() for p in chunk], per_point), strict=True):
-                rows = [{"sentence": next(iter(ended_sentences(text)), ""), "raw": text} for text in texts]
+                rows = [{"sentence": title_line(text) if point.kind == "title" else
+                         next(iter(ended_sentences(text)), ""), "raw": text} for text in texts]
                 done[point_key(point)] = rows
                 handle.write(json.dumps({"key": point_key(point), "kind": point.kind, "samples": rows}) + "\n")
             handle.flush()

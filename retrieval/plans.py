@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .artists import ArtistMatcher
 from .records import ENERGY_WORDS, Track, energy_level
 from .text import phrase_key
-from .vocab import instruments, terms
+from .vocab import common_words, instruments, terms
 
 SYSTEM = (
     "You write about music for Encore, a music recommender. Write what the task asks from the facts given and "
@@ -348,6 +349,32 @@ def title_point(use: str, tracks: list[Track]) -> Point:
     `use` and of the facts)."""
     return Point("title", ((("for", use.strip()),) if use.strip() else ()) + tuple(
         (k, v) for k, v in blend_facts(tracks) if k in ("genres", "moods", "years")), ())
+
+
+def title_line(raw: str) -> str:
+    line = next((x for x in raw.splitlines() if x.strip()), "")
+    line = re.sub(r"^(title\s*:\s*|#+\s*|playlist\s*:\s*)", "", line.strip(), flags=re.I)
+    return line.strip(" \"'*\u201c\u201d.")
+
+
+def title_ok(title: str, no: tuple[str, ...], tracks: list[Track], artists: ArtistMatcher | None = None) -> bool:
+    """At most six words, no quotes, digits or markup, nothing the request refused (nor a negation of it: a
+    title names what the playlist is), and no track or artist outside the list."""
+    words = title.split()
+    if not 1 <= len(words) <= 6 or re.search(r"[\d():;\"\u201c\u201d\[\]{}<>#*@/\\|]", title):
+        return False
+    keys = set(phrase_key(title).split())
+    refused_keys = {k for r in no for k in phrase_key(r).split()}
+    if keys & refused_keys or keys & {"no", "not", "without", "never", "minus", "except", "free"}:
+        return False
+    if {phrase_key(w) for w in words} & {"playlist", "title", "facts", "task"} and len(words) <= 1:
+        return False
+    names = {phrase_key(t.title) for t in tracks} | {phrase_key(t.artist) for t in tracks if t.artist}
+    if artists:
+        for artist in artists.named_in_prose(title, common_words()):
+            if phrase_key(artist) not in names:
+                return False
+    return bool(re.search(r"[^\W\d_]{3,}", title))
 
 
 def blend_facts(tracks: list[Track]) -> list[tuple[str, str]]:

@@ -64,6 +64,26 @@ def test_only_whole_supported_sentences_that_do_their_point_become_pairs(tmp_pat
     assert tally["samples"] == 6 and tally["kept"] == 1 and tally["by_kind"]["identity"] == {"samples": 6, "kept": 1}
 
 
+def test_playlist_titles_are_sampled_and_kept_as_the_agent_keeps_a_title(tmp_path):
+    titles = [p for p in training_points(TRACKS, {}, limit=2000) if p.kind == "title"]
+    assert titles and any("- for: " in p.user() for p in titles) and any("- for: " not in p.user() for p in titles)
+    point = next(p for p in titles if "jazz" in p.support())
+    replies = [
+        "Title: Late Night Jazz",  # kept, without its label
+        "Here is a short title for a playlist of calm jazz tracks",  # a sentence, not a title
+        "Smooth Metal Evening",  # a genre the list does not hold
+        "Jazz",  # one word
+        "1959 Jazz Classics",  # a number
+    ]
+
+    def generate(messages, n):
+        return [replies[:n] for _ in messages]
+
+    pairs, tally = sample_pairs(generate, [point], tmp_path / "sampled.jsonl", per_point=len(replies))
+    assert [p.answer for p in pairs] == ["Late Night Jazz"] and tally["by_kind"]["title"]["kept"] == 1
+    assert pairs[0].prompt == point.messages()[1]["content"]  # exactly the prompt the agent sends
+
+
 def test_sampling_resumes_from_its_cache_and_a_cut_line_is_sampled_again(tmp_path):
     points = [_identity(t) for t in sorted(TRACKS)[:5]]
     asked: list[int] = []
