@@ -352,6 +352,7 @@ def title_point(use: str, tracks: list[Track]) -> Point:
 
 
 def title_line(raw: str) -> str:
+    """The title in a model's answer to the title task: its first line, less a label, markup and quotes."""
     line = next((x for x in raw.splitlines() if x.strip()), "")
     line = re.sub(r"^(title\s*:\s*|#+\s*|playlist\s*:\s*)", "", line.strip(), flags=re.I)
     return line.strip(" \"'*\u201c\u201d.")
