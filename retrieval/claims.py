@@ -61,7 +61,11 @@ META = re.compile(r"(?i)\bin terms of (style|emotions)\b|\bnext time\b|"
                   r"(use|mentioning|user|listener|description)\b")
 YOU = re.compile(r"(?i)\b(your|yours|yourself|you're|you've|you'd)\b")
 YOU_OK = re.compile(r"(?i)\bif you (like|love|enjoy|want|need|are)\b")
-OPENERS = re.compile(r"(?i)^(sure|okay|ok|here's|here is|here are|let's|let me|now,|so,|well,|yes|no,|hello|hi)\b")
+OPENERS = re.compile(r"(?i)^(sure|okay|ok|here's|here is|here are|let's|let me|now,|so,|well,|yes|no,|hello|hi|"
+                     r"write|describe|imagine|try|create|list|tell|compose)\b")  # a reply, or the task echoed
+# what a song is about: a theme, supported only by words a person wrote (lyrics, a description, a comment)
+ABOUT = re.compile(r"(?i)\b(?:is|are|was|were)\s+(?:[\w'-]+\s+){0,3}?about\s+(?!\d|a\s+\d|an?\s+hour|half)")
+WRITTEN = ("description", "lyrics (opening)", "a listener wrote", "comment")
 # words a sentence about music uses without claiming anything the facts must hold
 GENERIC = {"song", "songs", "track", "tracks", "music", "musical", "sound", "sounds", "tune", "tunes", "melody",
            "melodies", "melodic", "rhythm", "rhythms", "rhythmic", "pulse", "pulsing", "beat", "beats", "tempo",
@@ -130,6 +134,11 @@ class ClaimChecker:
                 return Verdict(False, "refused", word)
         if (topic := self._unsafe(text, support + " " + carried)) is not None:
             return Verdict(False, "unsafe", topic)
+        if (about := ABOUT.search(bare)) and not any(label in WRITTEN for label, _ in point.facts):
+            theme = re.split(r"[,.;:!?]", bare[about.end():])[0]
+            held = set(phrase_key(support + " " + carried).split())
+            if not {w for w in phrase_key(theme).split() if len(w) > 3} & held:
+                return Verdict(False, "self", "a theme no one wrote down")
         supported: list[str] = []
         for check in (self._names, self._numbers, self._terms):
             failed = check(text, bare, quotes, point, support, support_key, supported, tracks)

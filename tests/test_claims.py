@@ -69,3 +69,22 @@ def test_a_number_with_a_unit_needs_the_fact_in_that_unit(sentence, ok):
     point = Point("detail", (("title", "Myth"), ("length", "4:31"), ("tempo", "120 BPM"), ("genre", "dream pop")),
                   ("Myth",))
     assert ClaimChecker().judge(sentence, point).ok is ok
+
+
+THEME_FACTS = (("title", "Peggy Sue"), ("artist", "Buddy Holly"), ("genre", "rock and roll"), ("tempo", "148 BPM"))
+
+
+@pytest.mark.parametrize("sentence, facts, ok", [
+    ("The track is a song about a young woman at a ballroom dance.", THEME_FACTS, False),  # a theme invented
+    ("It is a song about relaxation.", THEME_FACTS, False),
+    ("The recording is all about the rock and roll of its day.", THEME_FACTS, True),  # the facts hold its words
+    ("The song is about getting out of jail.", THEME_FACTS, False),
+    ("It is a song about a young woman at a dance.",
+     THEME_FACTS + (("lyrics (opening)", "If you knew Peggy Sue, then you'd know why I feel blue"),), True),
+    ("It moves at about 148 BPM, rock and roll through and through.", THEME_FACTS, True),  # "about" a number
+    ("Write a story about a rock and roll fan who hears Peggy Sue.", THEME_FACTS, False),  # the task echoed
+    ("Describe the rock and roll of Peggy Sue in one line.", THEME_FACTS, False),
+])
+def test_a_theme_needs_words_a_person_wrote_and_an_instruction_is_no_sentence(sentence, facts, ok):
+    point = Point("neighbours", facts, ("Peggy Sue", "Buddy Holly"))
+    assert ClaimChecker().judge(sentence, point).ok is ok
