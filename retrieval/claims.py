@@ -62,7 +62,7 @@ META = re.compile(r"(?i)\bin terms of (style|emotions)\b|\bnext time\b|"
 YOU = re.compile(r"(?i)\b(your|yours|yourself|you're|you've|you'd)\b")
 YOU_OK = re.compile(r"(?i)\bif you (like|love|enjoy|want|need|are)\b")
 OPENERS = re.compile(r"(?i)^(sure|okay|ok|here's|here is|here are|let's|let me|now,|so,|well,|yes|no,|hello|hi|"
-                     r"write|describe|imagine|try|create|list|tell|compose)\b")  # a reply, or the task echoed
+                     r"write|describe|imagine|create|list|compose)\b")  # a reply, or the task echoed
 # what a song is about: a theme, supported only by words a person wrote (lyrics, a description, a comment)
 ABOUT = re.compile(r"(?i)\b(?:is|are|was|were)\s+(?:[\w'-]+\s+){0,3}?about\s+(?!\d|a\s+\d|an?\s+hour|half)")
 WRITTEN = ("description", "lyrics (opening)", "a listener wrote", "comment")
