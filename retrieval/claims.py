@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib import resources
 
 from . import Track
-from .plans import Point
+from .plans import WRITTEN_FACTS, Point
 from .query import ArtistMatcher
 from .text import phrase_key
 from .vocab import claims as term_claims
@@ -63,9 +63,8 @@ YOU = re.compile(r"(?i)\b(your|yours|yourself|you're|you've|you'd)\b")
 YOU_OK = re.compile(r"(?i)\bif you (like|love|enjoy|want|need|are)\b")
 OPENERS = re.compile(r"(?i)^(sure|okay|ok|here's|here is|here are|let's|let me|now,|so,|well,|yes|no,|hello|hi|"
                      r"write|describe|imagine|create|list|compose)\b")  # a reply, or the task echoed
-# what a song is about: a theme, supported only by words a person wrote (lyrics, a description, a comment)
+# what a song is about: a theme, supported only by words a person wrote (`WRITTEN_FACTS`)
 ABOUT = re.compile(r"(?i)\b(?:is|are|was|were)\s+(?:[\w'-]+\s+){0,3}?about\s+(?!\d|a\s+\d|an?\s+hour|half)")
-WRITTEN = ("description", "lyrics (opening)", "a listener wrote", "comment")
 # words a sentence about music uses without claiming anything the facts must hold
 GENERIC = {"song", "songs", "track", "tracks", "music", "musical", "sound", "sounds", "tune", "tunes", "melody",
            "melodies", "melodic", "rhythm", "rhythms", "rhythmic", "pulse", "pulsing", "beat", "beats", "tempo",
@@ -134,7 +133,7 @@ class ClaimChecker:
                 return Verdict(False, "refused", word)
         if (topic := self._unsafe(text, support + " " + carried)) is not None:
             return Verdict(False, "unsafe", topic)
-        if (about := ABOUT.search(bare)) and not any(label in WRITTEN for label, _ in point.facts):
+        if (about := ABOUT.search(bare)) and not any(label in WRITTEN_FACTS for label, _ in point.facts):
             theme = re.split(r"[,.;:!?]", bare[about.end():])[0]
             held = set(phrase_key(support + " " + carried).split())
             if not {w for w in phrase_key(theme).split() if len(w) > 3} & held:

@@ -230,6 +230,10 @@ def data_text(text: str | None) -> str:
 
 # --- plans ---------------------------------------------------------------------------------------------------
 
+# the fact labels whose values are words a person wrote (not fields): what a theme ("a song about ...") needs
+WRITTEN_FACTS = ("description", "lyrics (opening)", "a listener wrote")
+
+
 def review_plan(track: Track, comments: list[str] = (), related: list[Track] = ()) -> list[Point]:
     """What a review says, in order: what and who, the sound, the description's story, the feeling, the lyrics,
     what listeners say, where it sits in the catalog, a verdict."""
