@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,8 @@ class LocalChatModel(BaseChatModel):
     top_p: float = 0.9
     repetition_penalty: float = 1.15  # small models loop without it ("The music is played ... The music is played")
     _parts: tuple[Any, Any, threading.Lock] | None = PrivateAttr(default=None)
+    _batches: list[tuple[list[Future[str]], threading.Thread]] = PrivateAttr(default_factory=list)
+    _batches_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
     def _llm_type(self) -> str:
@@ -130,7 +132,7 @@ class LocalChatModel(BaseChatModel):
         halt = threading.Event()  # set when the caller stops reading (a stop string, a closed stream)
         settings["stopping_criteria"] = _halt_criteria(halt)
         with lock:
-            worker = threading.Thread(target=work, daemon=True)
+            worker = _Worker(target=work, name="encore-stream")
             worker.start()
             try:
                 yield from _until_stop(streamer, stop or [], run_manager)
@@ -146,7 +148,10 @@ class LocalChatModel(BaseChatModel):
         """Several prompts in one generation (on two CPU cores 14 rows of a 170-token prompt and 48 new tokens
         take 8.7 s, one row 1.9 s). Each prompt's future gets its text as soon as `ended(text)` holds, or at the
         end of its tokens; the batch ends when every row has. The first `head` prompts go first, in a batch of
-        their own, so that their answers (the first thing a reader waits for) come sooner."""
+        their own, so that their answers (the first thing a reader waits for) come sooner.
+
+        A reader that no longer wants a row cancels its future: the row counts as ended, and once every row
+        has, generation stops at the next token. `close()` cancels every row still wanted and waits."""
         import torch
 
         model, tokenizer, lock = self._ensure()
@@ -174,7 +179,7 @@ class LocalChatModel(BaseChatModel):
                         new = row[self.width:].tolist()
                         text = tokenizer.decode(new, skip_special_tokens=True)
                         if ended(text) or (new and new[-1] in ends):
-                            future.set_result(text)
+                            _settle(future, text)
                     done.append(future.done())
                 return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
@@ -191,21 +196,51 @@ class LocalChatModel(BaseChatModel):
                 out = model.generate(**inputs, **settings)
             for row, future in zip(out, futures, strict=True):
                 if not future.done():  # its tokens ran out
-                    future.set_result(tokenizer.decode(row[width:], skip_special_tokens=True))
+                    _settle(future, tokenizer.decode(row[width:], skip_special_tokens=True))
 
         def work() -> None:
             try:
                 with lock:
                     for part in (slice(0, head), slice(head, None)):
-                        if texts[part]:
+                        if not all(f.done() for f in futures[part]):  # an empty or a cancelled part is skipped
                             generate(texts[part], futures[part])
             except BaseException as error:  # surfaced where each future is read
                 for future in futures:
-                    if not future.done():
-                        future.set_exception(error)
+                    _settle(future, error=error)
 
-        threading.Thread(target=work, daemon=True).start()
+        worker = _Worker(target=work, name="encore-batch")
+        with self._batches_lock:
+            self._batches[:] = [(f, w) for f, w in self._batches if w.is_alive()] + [(futures, worker)]
+        worker.start()
         return futures
+
+    def close(self) -> None:
+        """Stop every batch that is still generating (its unread rows are cancelled) and wait for it to end."""
+        with self._batches_lock:
+            batches, self._batches[:] = list(self._batches), []
+        for futures, worker in batches:
+            for future in futures:
+                future.cancel()
+            worker.join()
+
+
+class _Worker(threading.Thread):
+    """A generation thread. Never a daemon: the interpreter waits for it before it finalizes. A daemon thread still
+    inside torch when the process exits is stopped as it re-takes the GIL, and the unwinding through torch's C++
+    frames aborts the process ("terminate called without an active exception", exit 134)."""
+
+    def __init__(self, target: Callable[[], None], name: str):
+        super().__init__(target=target, name=name, daemon=False)
+
+
+def _settle(future: Future, text: str | None = None, error: BaseException | None = None) -> None:
+    """Give a row its outcome unless it has one, or its reader cancelled it in the meantime."""
+    if future.done():
+        return
+    try:
+        future.set_exception(error) if error is not None else future.set_result(text)
+    except InvalidStateError:  # cancelled between the check and the set
+        pass
 
 
 def _halt_criteria(halt: threading.Event) -> Any:

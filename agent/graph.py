@@ -93,6 +93,11 @@ class Agent:
         return self._chat
 
     def close(self) -> None:
+        """Ends what the agent started: the model's unfinished generations stop, the session store closes."""
+        from .engines import LocalChatModel
+
+        if isinstance(self._chat, LocalChatModel):
+            self._chat.close()
         self._db.close()
 
     # --- the graph -------------------------------------------------------------------------------------------

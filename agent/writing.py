@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from langchain_core.language_models import BaseChatModel
@@ -117,21 +117,26 @@ class Writer:
             return out
 
         asked = [p if p.kind not in grounded_kinds else None for p in plan]
-        for point, tried in zip(plan, self._each(asked, judged), strict=True):
-            line = None
-            for sentence, verdict in tried():
-                written.judged.append((point.kind, sentence, verdict))
-                if verdict.ok:
-                    line = Line(point.kind, sentence, "model", point)
-                    if written.first_model_s is None:
-                        written.first_model_s = time.perf_counter() - start
-            if line is None:
-                text = grounded(point, track, key)
-                line = Line(point.kind, text, "template", point) if text else None
-            if line is not None:
-                written.lines.append(line)
-                if on_text:
-                    on_text(line.text)
+        each, rows = self._each(asked, judged)
+        try:
+            for point, tried in zip(plan, each, strict=True):
+                line = None
+                for sentence, verdict in tried():
+                    written.judged.append((point.kind, sentence, verdict))
+                    if verdict.ok:
+                        line = Line(point.kind, sentence, "model", point)
+                        if written.first_model_s is None:
+                            written.first_model_s = time.perf_counter() - start
+                if line is None:
+                    text = grounded(point, track, key)
+                    line = Line(point.kind, text, "template", point) if text else None
+                if line is not None:
+                    written.lines.append(line)
+                    if on_text:
+                        on_text(line.text)
+        finally:  # the rows nobody read (a second sample after a first that passed) stop generating
+            for row in rows:
+                row.cancel()
         written.seconds = time.perf_counter() - start
         return written
 
@@ -144,32 +149,34 @@ class Writer:
             verdict = Verdict(False, "plan", "does not do what its point asks")
         return verdict
 
-    def _each(self, plan: list[Point | None],
-              judged: Callable[[Point, Iterator[list[str]]], list]) -> list[Callable[[], list]]:
+    def _each(self, plan: list[Point | None], judged: Callable[[Point, Iterator[list[str]]], list]
+              ) -> tuple[list[Callable[[], list]], list[Future]]:
         """Each point's judged tries, to be read in order (None: a point not asked). The in-process model writes
         the first point's tries in a small batch (shown sooner) and every other point's in a second, and a point's
         sentences are read as soon as its rows end; a server
         gets all the points at once, in threads, and batches them itself."""
         if self.chat is None:
-            return [list for _ in plan]
+            return [list for _ in plan], []
         asked = [p for p in plan if p is not None]
         if _in_process(self.chat) and asked:
-            futures = iter(self.chat.batch([_messages(p) for p in asked for _ in range(self.tries)],
-                                           lambda text: bool(ended_sentences(text, final=False)), MAX_TOKENS,
-                                           head=self.tries if len(asked) > 1 else 0))
-            rows = {id(p): [next(futures) for _ in range(self.tries)] for p in asked}
+            futures = self.chat.batch([_messages(p) for p in asked for _ in range(self.tries)],
+                                      lambda text: bool(ended_sentences(text, final=False)), MAX_TOKENS,
+                                      head=self.tries if len(asked) > 1 else 0)
+            flow = iter(futures)
+            rows = {id(p): [next(flow) for _ in range(self.tries)] for p in asked}
             return [list if p is None else
-                    (lambda p=p: judged(p, (ended_sentences(f.result())[:1] for f in rows[id(p)]))) for p in plan]
+                    (lambda p=p: judged(p, (ended_sentences(f.result())[:1] for f in rows[id(p)]))) for p in plan
+                    ], futures
 
         def tries(point: Point | None) -> list:
             return [] if point is None else judged(point, (ask(self.chat, point) for _ in range(self.tries)))
 
         if len(plan) == 1:
-            return [lambda p=p: tries(p) for p in plan]
+            return [lambda p=p: tries(p) for p in plan], []
         pool = ThreadPoolExecutor(max_workers=min(8, len(plan)))
         futures = [pool.submit(tries, p) for p in plan]
         pool.shutdown(wait=False)
-        return [f.result for f in futures]
+        return [f.result for f in futures], futures
 
 
 def _in_process(chat: BaseChatModel) -> bool:

@@ -12,6 +12,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from agent.engines import _until_stop, served_chat_model
 from agent.explain import explained
 from agent.models import ModelError, pull
+from tests.conftest import ROOT
 
 
 def _text(chunks):
@@ -169,3 +170,39 @@ def test_a_merged_adapter_is_the_adapter_built_once(smollm2, lora_adapter, tmp_p
     tensors[name] = tensors[name] * 2
     save_file(tensors, str(weights))
     assert merged_model(smollm2, changed, settings) != folder
+
+
+@pytest.mark.integration
+def test_an_unread_batch_row_stops_and_close_waits_for_the_generation(smollm2):
+    """A reader that took what it needed cancels the rest: the batch ends at the next token, and `close()` leaves
+    no generation thread behind (a daemon thread still inside torch at exit aborted the process)."""
+    from agent.engines import LocalChatModel
+
+    chat = LocalChatModel(model_path=str(smollm2), temperature=0)
+    prompts = [[HumanMessage("Write a very long story about a band on tour.")]] * 3
+    rows = chat.batch(prompts, lambda text: False, max_tokens=2000)
+    for row in rows[1:]:
+        assert row.cancel()
+    workers = [t for t in threading.enumerate() if t.name == "encore-batch"]
+    assert workers and not any(t.daemon for t in workers)
+    chat.close()
+    assert not any(t.is_alive() for t in workers)
+    assert rows[0].cancelled() or rows[0].done()
+    assert all(r.cancelled() for r in rows[1:])
+
+
+@pytest.mark.integration
+def test_a_process_that_leaves_a_batch_unread_exits_cleanly(smollm2):
+    """The abort `encore playlist` hit in about half its runs, reduced: read one row of a batch, leave the others
+    generating, and exit. Each of five fresh processes must exit 0 (before the fix the first one aborted)."""
+    script = f"""
+from langchain_core.messages import HumanMessage
+from agent.engines import LocalChatModel
+chat = LocalChatModel(model_path={str(smollm2)!r})
+rows = chat.batch([[HumanMessage("Write a long story about a drummer.")]] * 4, lambda t: False, 48, head=1)
+print(rows[0].result(timeout=300)[:20])  # the three other rows are still generating as the process ends
+"""
+    for _ in range(5):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                              cwd=ROOT)
+        assert done.returncode == 0, done.stderr[-1500:]
