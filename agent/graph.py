@@ -28,7 +28,7 @@ from retrieval.settings import Settings
 
 from .hints import Hints, merge, read_hints
 from .intents import Intents
-from .ranking import Prior, candidates, rank
+from .ranking import MAX_PER_ARTIST, Prior, candidates, rank
 from .taste import Taste
 from .understand import TitleMatcher, Turn, read_turn
 
@@ -215,9 +215,11 @@ class Agent:
         return Result(state.get("reply", ""), state.get("picks", []) if state["turn"]["shows_tracks"] else [],
                       session, state["turn"]["intent"], state.get("extra") or {})
 
-    def picks(self, text: str, n: int = 10, prior: Prior | None = None) -> tuple[Turn, list[Hit], frozenset[str]]:
+    def picks(self, text: str, n: int = 10, prior: Prior | None = None, max_per_artist: int | None = MAX_PER_ARTIST
+              ) -> tuple[Turn, list[Hit], frozenset[str]]:
         """One request, no session: how it reads, its ranked picks (`encore recommend --user`, playlists), and
-        which of them the listening profile brought (a served model may not see those: `Intents.private`)."""
+        which of them the listening profile brought (a served model may not see those: `Intents.private`).
+        `max_per_artist`: the diversity cap (None: no cap)."""
         index = self.catalog.index()
         turn = read_turn(text, self.catalog.artist_matcher(), self._title_matcher(index))
         taste = Taste()
@@ -226,7 +228,7 @@ class Agent:
         named = list(turn.request.artists if turn.request else ()) + list(turn.like_artists)
         prior = prior or self.prior
         found = candidates(self.catalog, taste, request, n, named, prior=prior, habitual=turn.habitual)
-        hits = rank(self.catalog, taste, found, n, named, avoided=_avoided(prior))
+        hits = rank(self.catalog, taste, found, n, named, max_per_artist=max_per_artist, avoided=_avoided(prior))
         return turn, hits, self.intents.private(found) & {h.track.id for h in hits}
 
     def playlist(self, text: str, n: int = 12, describe: bool = True, prior: Prior | None = None) -> dict[str, Any]:

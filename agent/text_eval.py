@@ -233,7 +233,7 @@ def review_record(agent: Agent, collection: str, track: Track, chat: BaseChatMod
 def playlist_record(agent: Agent, collection: str, request: str, chat: BaseChatModel | None,
                     with_remark: bool) -> dict:
     result = agent.playlist_written(request, 12, chat=chat)
-    written, tracks, no = result["written"], result["tracks"], refused(request)
+    written, tracks, no = result["written"], result["tracks"], refused(request, agent.catalog.artist_matcher())
     union = union_point([x.point for x in written.lines if x.point is not None])
     checker = ClaimChecker(agent.catalog.artist_matcher())
     record = {"collection": collection, "request": request, "refused": list(no), "title": result["title"],

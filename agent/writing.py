@@ -265,10 +265,11 @@ VOCAL_WORDS = {"vocal", "vocals", "voice", "voices", "singing", "singer", "singe
                "lyric", "words", "rap", "rapping", "choir"}
 
 
-def refused(request: str) -> tuple[str, ...]:
+def refused(request: str, artists: ArtistMatcher | None = None) -> tuple[str, ...]:
     """What a request refuses, as the words a title or description must not say: excluded genres, styles,
-    moods and artists (their values and the listener's words), and vocals when it asks for none."""
-    reading = read_request(request)
+    moods and artists (their values and the listener's words), and vocals when it asks for none. `artists`, the
+    catalog's matcher, reads artist names as the search does ("no addele" refuses Adele)."""
+    reading = read_request(request, artists)
     c = reading.constraints
     out: list[str] = []
     for term in c.terms:
@@ -293,8 +294,8 @@ def playlist_written(chat: BaseChatModel | None, request: str, hits: list[Hit],
     tracks = [h.track for h in hits]
     if not tracks:
         return "Empty Playlist", Written("This playlist is empty: nothing in the catalog matched."), []
-    no = refused(request)
-    use = use_words(request)
+    no = refused(request, artists)
+    use = use_words(request, artists)
     raw_titles: list[tuple[str, bool]] = []
     title = ""
     if chat is not None:
@@ -311,13 +312,13 @@ def playlist_written(chat: BaseChatModel | None, request: str, hits: list[Hit],
     return title, written, raw_titles
 
 
-def use_words(request: str) -> str:
+def use_words(request: str, artists: ArtistMatcher | None = None) -> str:
     """What the playlist is for, in at most four of the listener's words, less what it refuses: "road trip, no
     country" -> "road trip", "songs for a late night drive, nothing too sad" -> "late night drive". A long
     request ("I'm addicted to ... what else would I like?") names no use, and gives "": a title or description
     never quotes it back."""
-    reading = read_request(request)
-    no = set(refused(request))
+    reading = read_request(request, artists)
+    no = set(refused(request, artists))
     plain = ASIDES.sub(" , ", request)  # quoted titles and asides are never a use
     candidates = [SUBJECT.sub("", m.group(1)) for m in USE_CUE.finditer(plain)]
     core = reading.core if reading.core is not None else request
@@ -372,9 +373,9 @@ DECADE_NAMES = {1920: "Twenties", 1930: "Thirties", 1940: "Forties", 1950: "Fift
 
 def fallback_title(request: str, tracks: list[Track], artists: ArtistMatcher | None = None) -> str:
     """A title from what the request asks for (never what it refuses), with what sets the list apart."""
-    no = refused(request)
-    reading = read_request(request)
-    use = [w for w in use_words(request).split() if w.casefold() not in FILLER][:4]
+    no = refused(request, artists)
+    reading = read_request(request, artists)
+    use = [w for w in use_words(request, artists).split() if w.casefold() not in FILLER][:4]
     if artists and artists.named_in_prose(" ".join(_cap(w) for w in use), common_words()):
         use = []  # "drake vibes": a title names no artist outside the list, so the mood and genre lead
     qualifier, era = "", ""
@@ -420,7 +421,7 @@ def remark(chat: BaseChatModel | None, message: str, hits: list[Hit], notes: lis
     if chat is None or not hits:
         return ""
     point = remark_point(message, [h.track for h in hits])
-    checker = ClaimChecker(verifier.catalog_artists, refused=refused(message))
+    checker = ClaimChecker(verifier.catalog_artists, refused=refused(message, verifier.catalog_artists))
     for sentence in ask(chat, point, count=2):  # the first of two that passes
         verdict = checker.judge(sentence, point, tracks=[h.track for h in hits])
         if verdict.says_something and verifier.sentence_ok(sentence):
@@ -436,7 +437,7 @@ def explained(chat: BaseChatModel, request: str, hits: list[Hit], artists: Artis
               judged: list | None = None, tries: int = 2) -> list[Hit]:
     """The same hits, each `why` rewritten by the model when one of its first `tries` sentences passes the checker
     (`why_by` "model"), else the grounded `why` stays (`why_by` "facts")."""
-    checker = ClaimChecker(artists, refused=refused(request))
+    checker = ClaimChecker(artists, refused=refused(request, artists))
     writer = Writer(chat, checker, tries)
     out = []
     for hit in hits:

@@ -258,3 +258,15 @@ def test_a_named_artist_is_not_crowded_out_by_the_profile(cli, tmp_path):
     tracks = picks(out)
     assert tracks and tracks[0]["artist"] == "Miles Davis"
     assert not any(t.get("genre") == "metal" for t in tracks[:2])
+
+
+def test_the_artist_cap_holds_with_a_profile_too(cli, tmp_path):
+    cli("history", "import", history(tmp_path / "c.csv", METAL, repeats=3), "--user", "capped")
+    most = {}
+    for cap in ("1", "2", "0"):  # 0: no cap
+        code, out, err = cli("recommend", "heavy metal", "--user", "capped", "--k", "12", "--max-per-artist", cap,
+                             "--json")
+        assert code == 0, err
+        artists = [t.get("artist") for t in picks(out)]
+        most[cap] = max(artists.count(a) for a in artists)
+    assert most["1"] == 1 and most["2"] == 2 and most["0"] >= 2, most

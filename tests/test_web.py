@@ -436,3 +436,29 @@ def test_with_sign_in_a_session_belongs_to_its_user(demo_catalog, tmp_path):
     finally:
         page.close()
         app.close()
+
+
+def test_undo_shows_the_cards_the_session_now_refers_to(web):
+    """After an undo the cards are the picks "#1" now means: a later turn's cards never stay behind."""
+    from ui.web import NO_PROFILE
+
+    app, _ = web
+    session, history = "undo-cards", []
+
+    def say(text: str) -> list:
+        nonlocal history
+        *_, (history, picks, _, _) = app.respond(text, history, session, "demo", 6, NO_PROFILE, None)
+        return picks
+
+    jazz = say("jazz for a rainy evening")
+    assert isinstance(jazz, list) and jazz
+    say("why #1?")
+    pop = say("upbeat pop for a party")
+    assert isinstance(pop, list) and {p["id"] for p in pop} != {p["id"] for p in jazz}
+    history, cards, notice = app.undo(history, session, "demo", None)
+    assert "undone" in notice
+    assert [c["id"] for c in cards] == [p["id"] for p in jazz]
+    history, cards, notice = app.undo(history, session, "demo", None)  # back before "why #1?": the same picks
+    assert [c["id"] for c in cards] == [p["id"] for p in jazz]
+    history, cards, notice = app.undo(history, session, "demo", None)  # back to nothing: no cards
+    assert cards == []

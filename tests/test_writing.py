@@ -483,3 +483,26 @@ def test_a_quoted_titles_question_mark_does_not_end_the_sentence():
     assert ended_sentences('She asks "why me?" Then the drums come in hard.') == [
         'She asks "why me?"', "Then the drums come in hard."]
     assert ended_sentences('The song "How Can I Love Her?" is', final=False) == []  # still running
+
+
+REFUSED_ARTIST_FORMS = ["upbeat pop but no {a}", "something calm, nothing by {a}", "a party mix without {a}",
+                        "sad songs, skip {a}", "jazz for tonight but not {a} please", "anything except {a}"]
+
+
+def test_titles_and_descriptions_refuse_the_artists_the_search_refuses():
+    """The words a title or description may not say come from the same reading of the request as the search,
+    with the catalog's artist names: lower case and misspelt names included ("no addele")."""
+    artists = ArtistMatcher({phrase_key(t.artist): t.artist for t in CATALOG if t.artist})
+    names = sorted({t.artist for t in CATALOG if t.artist and len(t.artist) > 5})[::9][:12]
+    checked = 0
+    for name, form in itertools.product(names, REFUSED_ARTIST_FORMS):
+        for spelt in (name.lower(), name.lower()[:-2] + name.lower()[-1]):  # as typed, and with a letter dropped
+            request_text = form.format(a=spelt)
+            excluded = read_request(request_text, artists).constraints.excluded("artist")
+            if not excluded:
+                continue
+            checked += 1
+            words = {k for w in refused(request_text, artists) for k in phrase_key(w).split()}
+            for artist in excluded:
+                assert set(phrase_key(artist).split()) <= words, (request_text, refused(request_text, artists))
+    assert checked >= len(names) * len(REFUSED_ARTIST_FORMS)  # the search refused most of them

@@ -109,7 +109,8 @@ def recommend(
 
     def run(request: str) -> list[Hit]:
         if personal is not None:
-            _, found, private = personal.picks(request, 3 * k if filters != Filters() else k, prior)
+            _, found, private = personal.picks(request, 3 * k if filters != Filters() else k, prior,
+                                               max_per_artist=max_per_artist or None)
             hits = [h for h in found if filters.admits(h.track)][:k]
         else:
             hits, private = catalog.search(request, k=k, filters=filters, max_per_artist=max_per_artist or None), ()

@@ -186,7 +186,8 @@ class WebApp:
             streamed += piece
             picks = gr.skip()
             if not picks_shown:  # the picks are ranked before any text: the cards come with the list
-                picks, picks_shown = self._picks(agent, thread), True
+                shown, picks_shown = self._picks(agent, thread), True
+                picks = gr.skip() if shown is None else shown
             yield [*history, step, {"role": "assistant", "content": _text(streamed)}], picks, "", notice
         if "error" in outcome:
             failure = _plain_error(outcome["error"])
@@ -201,10 +202,12 @@ class WebApp:
             notice = (notice + " " + result.extra["notice"]).strip()
         yield history, result.tracks if result.tracks else gr.skip(), "", notice
 
-    def _picks(self, agent: Agent, thread: str) -> Any:
+    def _picks(self, agent: Agent, thread: str, shown_only: bool = True) -> list | None:
+        """The session's picks, which "#2" refers to; with `shown_only`, None when its last turn showed none (a
+        question, a "why #2?": the cards stay as they are)."""
         state = agent.graph.get_state({"configurable": {"thread_id": thread}}).values
         turn = state.get("turn") or {}
-        return list(state.get("picks") or []) if turn.get("shows_tracks") else gr.skip()
+        return list(state.get("picks") or []) if turn.get("shows_tracks") or not shown_only else None
 
     def retry(self, history: list, session: str, collection: str, n: float, profile: str,
               request: gr.Request) -> Iterator[tuple[list, list, str, str]]:
@@ -222,8 +225,8 @@ class WebApp:
         if not agent.undo(self.thread(session, request)):
             return history, gr.skip(), "Nothing to undo."
         thread = self.thread(session, request)
-        picks = self._picks(agent, thread) if agent.exists(thread) else []
-        return _without_last_turn(history), [] if picks is gr.skip() else picks, "The last turn was undone."
+        picks = self._picks(agent, thread, shown_only=False) if agent.exists(thread) else []
+        return _without_last_turn(history), picks, "The last turn was undone."
 
     def new_conversation(self) -> tuple[str, str, list, list, str]:
         session = new_session_id()
