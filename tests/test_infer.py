@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
+from evals.moods import gold_moods, half_of, labels, tempo_of
 from retrieval import infer
 from retrieval.importers import read_source
 from retrieval.infer import LexiconReader, MoodModel, PrototypeReader, infer_tracks, levels, packaged_model
 from retrieval.mood import read_mood, vocabulary
-from retrieval.mood_eval import gold_moods, half_of, labels, tempo_of
 from retrieval.query import read_request
 from retrieval.records import Track
 from retrieval.search import Evidence, Hit, score_track, why

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from agent import text_eval
+from evals import text as text_eval
 from retrieval import Track
 from retrieval.claims import ClaimChecker
 from retrieval.plans import Point

@@ -209,8 +209,8 @@ def test_served_reviews_and_playlists_pass_the_final_text_checks(vllm_url, smoll
     16 requests at a time. Whatever the model wrote, the final text is safe, names and numbers only what its
     points hold (the model's sentences; the templates' are `test_text_eval`'s), keeps the length and
     first-sentence rules, and no title says what its request refused."""
-    from agent import text_eval
     from agent.engines import served_chat_model
+    from evals import text as text_eval
 
     requests = text_eval.read_requests(shared / "queries" / "music_requests.csv", 10)
     sample = text_eval.choose({"demo": demo_catalog}, requests, 20, 10, 5)
@@ -236,7 +236,7 @@ def test_served_reviews_and_playlists_pass_the_final_text_checks(vllm_url, smoll
 def test_on_a_cpu_the_adapter_is_served_merged_as_encore(vllm_url, smollm2, trained_adapter, tmp_path):
     """`encore eval text` (and `encore serve --adapter` on a CPU) serve the adapter merged into the weights: the
     server offers `encore` alone, and says what the LoRA module says, not what the base model says."""
-    from agent import text_eval
+    from evals import text as text_eval
     from retrieval.settings import Settings
 
     prompt = "Describe a calm jazz song in one sentence."

@@ -29,9 +29,10 @@ def installed(tmp_path_factory) -> Path:
     wheel = next((root / "dist").glob("encore-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for data in ("retrieval/demo/catalog.jsonl", "retrieval/demo/comments.jsonl", "retrieval/demo/lyrics.jsonl",
-                 "retrieval/mood_lexicon.json", "retrieval/mood_labels.json", "retrieval/mood_model.npz",
+                 "retrieval/mood_lexicon.json", "retrieval/mood_model.npz",
                  "agent/prompts/tools_system.txt", "retrieval/unsafe.json", "retrieval/common_words.json"):
         assert data in names, f"{data} is not in the wheel"
+    assert not [n for n in names if n.startswith(("evals/", "tests/", "bench/"))]  # harnesses stay in the checkout
     venv = root / "venv"
     _run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", venv], 120)
     python = venv / "bin" / "python"
@@ -64,3 +65,6 @@ def test_the_installed_wheel_sets_up_and_recommends_from_anywhere(installed, tmp
     assert len(picks["tracks"]) == 5 and all(t["id"] and t["why"] for t in picks["tracks"])
     shown = json.loads(_run([*encore, "config", "--json"], 60, cwd=elsewhere, env=env).stdout)
     assert Path(shown["demo_catalog"]).resolve().is_relative_to(installed.resolve())
+    told = subprocess.run([*encore, "eval", "moods"], cwd=elsewhere, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert told.returncode == 1 and "source checkout" in told.stderr and "Traceback" not in told.stderr

@@ -215,7 +215,7 @@ def test_freemusicc_reviews_from_the_templates_share_one_frame_at_most_and_claim
     """300 real freemusi.cc records (metadata, and a description an importer wrote from it): no two reviews share
     more than one frame (the importer's own sentence is not retold as a second identity), each keeps the
     metadata-only length rule, and every sentence's names, numbers and terms are in its points' facts."""
-    from agent.text_eval import claims_of, union_point
+    from evals.text import claims_of, union_point
     from retrieval.importers import read_source
 
     rows = [r.track for r in read_source(shared / "freemusicc") if r.track is not None]

@@ -1,4 +1,5 @@
-"""`encore eval`: quality evaluations.
+"""`encore eval`: quality evaluations. The harnesses are the `evals` package of a source checkout (not in the
+wheel); from an installed wheel these commands say so in one line.
 
     encore ingest ../shared/datasets/cpcd/tracks.jsonl --format cpcd --collection cpcd
     encore eval cpcd --dialogs ../shared/datasets/cpcd/dialogs.dev.jsonl --collection cpcd --out preds.jsonl
@@ -16,6 +17,15 @@ import typer
 from .common import fail, settings_of
 
 
+def _harnesses() -> None:
+    """`evals` comes with a source checkout only: say so instead of a traceback."""
+    try:
+        import evals  # noqa: F401
+    except ImportError:
+        fail("encore eval needs a source checkout of Encore (the evaluation harnesses, evals/, are not in the "
+             "wheel): run it from the repository, e.g. `.venv/bin/encore eval ...` after `make demo`")
+
+
 def cpcd(
     ctx: typer.Context,
     dialogs: Annotated[Path, typer.Option(help="CPCD dialogs JSONL (turns, tracks, goal_playlist).")],
@@ -31,7 +41,8 @@ def cpcd(
     print Hit@10/100 and MRR@10 with bootstrap 95% intervals, the baselines and the ablation."""
     from tqdm import tqdm
 
-    from agent.cpcd import load_clusters, load_dialogs, run
+    _harnesses()
+    from evals.cpcd import load_clusters, load_dialogs, run
     from retrieval import Catalog
 
     loaded = load_dialogs(dialogs)
@@ -78,8 +89,9 @@ def taste(
     and nDCG@10 over every (dialog, cutoff) pair, with bootstrap 95% intervals."""
     from tqdm import tqdm
 
-    from agent.cpcd import load_clusters, load_dialogs
-    from agent.taste_eval import SYSTEMS, pairs, run
+    _harnesses()
+    from evals.cpcd import load_clusters, load_dialogs
+    from evals.taste import SYSTEMS, pairs, run
     from retrieval import Catalog
 
     loaded = load_dialogs(dialogs)
@@ -119,7 +131,8 @@ def moods(
     """Infer moods from MusicCaps captions (report half) and from Encore's demo lyrics, comments and descriptions;
     print macro-F1, P@3 and energy/valence beside the lexicon and embedding-prototype baselines; write a PNG."""
     from retrieval.embed import get_embedder
-    from retrieval.mood_eval import default_captions, evaluate, fit_packaged, plot, tables
+    _harnesses()
+    from evals.moods import default_captions, evaluate, fit_packaged, plot, tables
 
     captions = captions or default_captions()
     if captions is None:
@@ -168,9 +181,10 @@ def text(
     covered, distinct-2, and the checks the final text must pass (safety, unsupported names and numbers, title
     contradictions, shared template frames, length and first-sentence rules). Writes text.md, text.json and
     text.png under $ENCORE_HOME/reports."""
-    from agent import text_eval
+    _harnesses()
     from agent.models import ModelError
     from agent.serve import resolve_model, vllm_python
+    from evals import text as text_eval
     from finetune.text import split_of
     from retrieval import Catalog, EncoreError
 

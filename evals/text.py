@@ -40,15 +40,14 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
+from agent.graph import Agent
+from agent.verify import Verifier, asked_names, split_sentences
+from agent.writing import REVIEW_SENTENCES, REVIEW_WORDS, refused, remark
 from retrieval import Catalog, Track
 from retrieval.claims import QUOTED, ClaimChecker, Verdict, frame, unsafe_words
 from retrieval.plans import Point, facts_text, remark_point, rich
 from retrieval.query import read_request
 from retrieval.text import phrase_key
-
-from .graph import Agent
-from .verify import Verifier, asked_names, split_sentences
-from .writing import REVIEW_SENTENCES, REVIEW_WORDS, refused, remark
 
 NEGATION = re.compile(r"(?i)\b(no|without|not|nothing|skip|except)\b")
 ACTIVITY = re.compile(r"(?i)\b(for|while|when|during)\s+(?:a |an |my |the |some )?(?:\w+ing|party|road ?trip|study|"
@@ -265,7 +264,7 @@ def remark_record(agent: Agent, request: str, chat: BaseChatModel | None) -> dic
 
 
 def _comments(agent: Agent, track: Track) -> list[str]:
-    from .intents import comments_for
+    from agent.intents import comments_for
 
     return list(dict.fromkeys(comments_for(track.id, agent.catalog.settings.comments_path) + list(track.comments)))
 
@@ -555,9 +554,8 @@ def serving(model: Path, adapter: Path | None, settings, log: Path, timeout: flo
     GPU); stopped, with its whole process group, on every way out (Ctrl-C included)."""
     import subprocess
 
+    from agent.serve import ServeConfig, command, vllm_python, wait_healthy, with_merged
     from retrieval.process import Child
-
-    from .serve import ServeConfig, command, vllm_python, wait_healthy, with_merged
 
     python, cpu = vllm_python(settings)
     config = ServeConfig(model, adapter, port=_free_port())
@@ -633,7 +631,7 @@ def evaluate(catalogs: dict[str, Catalog], sample: Sample, model: Path, adapter:
     `concurrency` requests in flight, else in-process, one sentence at a time. `say` gets the progress lines."""
     import tempfile
 
-    from .engines import LocalChatModel, served_chat_model
+    from agent.engines import LocalChatModel, served_chat_model
 
     outputs: dict[str, dict] = {}
     walls: dict[str, float] = {}

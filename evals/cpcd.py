@@ -25,10 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from agent.graph import Agent
+from agent.ranking import SIGNALS, rank
 from retrieval import Catalog, CatalogError
-
-from .graph import Agent
-from .ranking import SIGNALS, rank
 
 K = 100
 KS = (10, 100)

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from agent.graph import Agent
+from agent.listener import Listener
+from agent.profile import Profiles
 from retrieval import Catalog, CatalogError
 
 from .cpcd import Dialog, bootstrap_interval
-from .graph import Agent
-from .listener import Listener
-from .profile import Profiles
 
 K = 10
 WORDINGS = ("more music like what I play", "something like what I usually listen to",

@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import EncoreError
-from .infer import LexiconReader, MoodModel, PrototypeReader, Texts, packaged_model, texts_of
-from .mood import vocabulary
-from .mood_fit import f1, fit_model, probe_vector, tune_prototype
-from .records import Track
-from .settings import DEMO_DIR
+from retrieval.errors import EncoreError
+from retrieval.infer import LexiconReader, MoodModel, PrototypeReader, Texts, packaged_model, texts_of
+from retrieval.mood import vocabulary
+from retrieval.mood_fit import f1, fit_model, probe_vector, tune_prototype
+from retrieval.records import Track
+from retrieval.settings import DEMO_DIR
 
 CAPTIONS = Path("shared") / "datasets" / "musiccaps" / "musiccaps.dev.csv"
 
@@ -42,7 +42,7 @@ class Labels:
 
 @lru_cache(maxsize=1)
 def labels() -> Labels:
-    data = json.loads(resources.files("retrieval").joinpath("mood_labels.json").read_text(encoding="utf-8"))
+    data = json.loads((Path(__file__).with_name("mood_labels.json")).read_text(encoding="utf-8"))
     return Labels(data["terms"], int(data["min_report_clips"]), data["energy_terms"])
 
 
