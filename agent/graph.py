@@ -75,11 +75,10 @@ class Agent:
         self.prose = prose  # False: no model at all; lists, playlists and reviews from the facts alone
         self.repeats = repeats  # True: tracks already shown this session may come again
         self.intents = Intents(self.catalog, self.chat)
-        path = checkpoint or self.settings.sessions_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        serde = JsonPlusSerializer(allowed_msgpack_modules=[("agent.taste", "Taste")])
-        self.graph = self._build().compile(checkpointer=SqliteSaver(self._db, serde=serde))
+        self._checkpoint = checkpoint or self.settings.sessions_path
+        self._db: sqlite3.Connection | None = None
+        self._graph: Any = None
+        self._graph_lock = threading.Lock()
         self._titles: tuple[Any, TitleMatcher] | None = None
         self._local = threading.local()
 
@@ -98,7 +97,20 @@ class Agent:
 
         if isinstance(self._chat, LocalChatModel):
             self._chat.close()
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+
+    @property
+    def graph(self) -> Any:
+        """The compiled conversation, its sessions checkpointed in SQLite: opened at the first turn, so a playlist
+        or a review (no session) never touches the session store."""
+        with self._graph_lock:
+            if self._graph is None:
+                self._checkpoint.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(str(self._checkpoint), check_same_thread=False)
+                serde = JsonPlusSerializer(allowed_msgpack_modules=[("agent.taste", "Taste")])
+                self._graph = self._build().compile(checkpointer=SqliteSaver(self._db, serde=serde))
+            return self._graph
 
     # --- the graph -------------------------------------------------------------------------------------------
 

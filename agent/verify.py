@@ -6,7 +6,6 @@ dropped; what remains is returned with a count of what was removed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from retrieval import Track
@@ -102,42 +101,3 @@ def asked_names(text: str) -> tuple[str, ...]:
 
 def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE.split(text or "") if s and s.strip()]
-
-
-class SentenceStream:
-    """Feeds streamed tokens through the verifier a sentence at a time, so nothing unverified reaches the screen."""
-
-    def __init__(self, verifier: Verifier, keep: Callable[[str], bool] | None = None):
-        self.verifier = verifier
-        self.keep = keep or (lambda sentence: True)
-        self.buffer = ""
-        self.kept: list[str] = []
-        self.dropped: list[str] = []
-
-    def feed(self, token: str) -> list[str]:
-        self.buffer += token
-        parts = SENTENCE.split(self.buffer)
-        if len(parts) == 1:
-            return []
-        self.buffer = parts[-1]
-        return self._judge(parts[:-1])
-
-    def close(self) -> list[str]:
-        rest, self.buffer = self.buffer, ""
-        return self._judge([rest])
-
-    def _judge(self, sentences: list[str]) -> list[str]:
-        out = []
-        for sentence in (s.strip() for s in sentences):
-            if not sentence:
-                continue
-            if self.verifier.sentence_ok(sentence) and self.keep(sentence):
-                self.kept.append(sentence)
-                out.append(sentence)
-            else:
-                self.dropped.append(sentence)
-        return out
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.kept)

@@ -187,13 +187,6 @@ def _in_process(chat: BaseChatModel) -> bool:
 
 # --- reviews -----------------------------------------------------------------------------------------------------
 
-def review(chat: BaseChatModel | None, track: Track, comments: list[str], verifier: Verifier,
-           related: list[Track] = (), on_text: OnText | None = None) -> str:
-    """A review of 5-14 sentences: 120-250 words when the track has a description, comments or lyrics, 60-150
-    on metadata alone. The first sentence names the track and its artist."""
-    return review_written(chat, track, comments, verifier.catalog_artists, related, on_text).text
-
-
 def review_written(chat: BaseChatModel | None, track: Track, comments: list[str],
                    artists: ArtistMatcher | None = None, related: list[Track] = (),
                    on_text: OnText | None = None) -> Written:

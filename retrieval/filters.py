@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .constraints import Constraints
 from .genres import GENRE_WORDS
 from .parse_words import NOT_GENRES
 from .query import Request
@@ -131,15 +130,6 @@ class Filters:
                        self.excluded_eras + tuple((r.low, r.high) for r in c.excluded_eras),
                        self.vocals or c.vocals, self.languages or frozenset(c.included("language")),
                        self.exclude_languages | frozenset(c.excluded("language")))
-
-
-def from_constraints(c: Constraints) -> Filters:
-    """The hard part of `c` alone (for a session that keeps its bans across topics)."""
-    return Filters(exclude_artists=frozenset(c.excluded("artist")),
-                   exclude_styles=frozenset(c.excluded("genre")) | frozenset(c.excluded("style")),
-                   exclude_moods=frozenset(c.excluded("mood")),
-                   excluded_eras=tuple((r.low, r.high) for r in c.excluded_eras), vocals=c.vocals,
-                   languages=frozenset(c.included("language")), exclude_languages=frozenset(c.excluded("language")))
 
 
 def _hard_genres(request: Request) -> tuple[str, ...]:

@@ -280,12 +280,17 @@ def test_every_real_request_gets_an_answer_from_the_catalog(demo_catalog, shared
     assert len(requests) == 2551
     agent = Agent(catalog=demo_catalog, chat=scripted(), checkpoint=tmp_path / "s.sqlite")
     index = demo_catalog.index()
+    titles = {index.track(row).title.casefold() for row in range(len(index))}
     answered = 0
     try:
         for n, text in enumerate(requests):
             result = agent.say(text, f"q{n}")
             assert result.reply.strip(), text
-            assert all(index.get(t["id"]) is not None for t in result.tracks), text
+            for track in result.tracks:  # the catalog's own record, not one rebuilt or invented on the way
+                known = index.get(track["id"])
+                assert known is not None and (track["title"], track.get("artist")) == (known.title, known.artist)
+            quoted = {q.casefold() for q in re.findall(r"\u201c([^\u201d]+)\u201d", result.reply)}
+            assert quoted <= titles, (text, quoted - titles)  # every title the reply quotes is a catalog title
             answered += bool(result.tracks)
     finally:
         agent.close()
@@ -363,3 +368,17 @@ def test_the_rules_refusal_wins_over_the_models_reading(demo_catalog, tmp_path):
     request = demo_catalog.read("energetic songs, but no metal and no Metallica")
     merged = merge(request, Hints(genres=["metal", "rock"], artists=["Metallica"]), demo_catalog.artist_matcher())
     assert "metal" not in merged.genres and "rock" in merged.genres and "metallica" not in merged.artists
+
+
+def test_a_review_or_a_playlist_never_opens_the_session_store(demo_catalog, tmp_path):
+    store = tmp_path / "sessions" / "s.sqlite"
+    agent = Agent(catalog=demo_catalog, prose=False, checkpoint=store)
+    track = demo_catalog.index().track(0)
+    assert agent.review(track.id)["review"].strip()
+    assert agent.playlist("calm piano, no vocals", n=5)["tracks"]
+    agent.close()
+    assert not store.exists() and not store.parent.exists()
+    agent = Agent(catalog=demo_catalog, prose=False, checkpoint=store)
+    agent.say("calm piano", "one")  # a conversation does
+    agent.close()
+    assert store.is_file()

@@ -1,6 +1,6 @@
 """The verifier on its own: what counts as naming music, and the sentence-at-a-time stream."""
 
-from agent.verify import SentenceStream, Verifier, asked_names
+from agent.verify import Verifier, asked_names
 from retrieval import Track
 from retrieval.query import ArtistMatcher
 
@@ -24,16 +24,6 @@ def test_prose_beside_a_list_names_nothing():
     assert v.sentence_ok("A calm, warm set for a slow evening.")
     assert not v.sentence_ok("Bill Evans sets the tone.")
     assert not v.sentence_ok("It starts with Peace Piece and drifts on.")
-
-
-def test_the_stream_holds_each_sentence_until_it_is_checked():
-    stream = SentenceStream(Verifier(PICKS, CATALOG_ARTISTS))
-    shown = []
-    for token in ["Calm ", "picks. ", "Also ", "try ", "\u201cFake ", "Song\u201d. ", "Enjoy ", "them."]:
-        shown += stream.feed(token)
-    shown += stream.close()
-    assert shown == ["Calm picks.", "Enjoy them."]
-    assert stream.dropped == ["Also try \u201cFake Song\u201d."]
 
 
 def test_names_the_listener_wrote_are_not_repeated_unless_the_catalog_has_them():
