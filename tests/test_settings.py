@@ -17,6 +17,7 @@ from retrieval.settings import PROCESS_DEFAULTS, Settings, variable_table
 from tests.conftest import ROOT, run_cli
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = ROOT / "docs"
 
 
 def test_defaults_live_under_one_home(encore_home):
@@ -86,27 +87,45 @@ def test_only_the_settings_module_touches_the_environment():
     assert not offenders, offenders
 
 
-# --- the README says what the code does ---------------------------------------------------------------------
+# --- the docs say what the code does ------------------------------------------------------------------------
 
-def test_the_readme_variable_table_is_the_settings_definition():
-    assert variable_table() in README
+def test_the_generated_references_are_committed_as_generated():
+    from ui.reference import cli_reference, configuration_reference
+
+    assert (DOCS / "cli.md").read_text(encoding="utf-8") == cli_reference(), "run: python -m ui.reference"
+    assert (DOCS / "configuration.md").read_text(encoding="utf-8") == configuration_reference()
+    assert variable_table() in configuration_reference()
 
 
-def test_the_readme_lists_every_command(capsys):
+def test_the_cli_reference_is_what_each_help_prints(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    page = (DOCS / "cli.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"^## `encore ?([^`]*)`\n\n```\n(.*?)\n```", page, re.M | re.S))
+    assert {"", "recommend", "chat", "eval cpcd", "history import"} <= set(sections)
+    for words, text in sections.items():
+        code, out, _ = run_cli([*words.split(), "--help"], capsys)
+        out = re.sub(r"^Usage: [^\n]*?encore(?= )", "Usage: encore", out)  # under pytest the program is named after it
+        assert code == 0 and out.rstrip() == text.rstrip(), words
+
+
+def test_the_readme_is_short_and_lists_every_command(capsys):
+    assert len(README.splitlines()) <= 200
     code, out, _ = run_cli(["--help"], capsys)
     commands = re.findall(r"^  (\w+)\s", out.split("Commands:")[1], re.M)
     assert code == 0 and len(commands) >= 10
     for name in commands:
         assert f"`encore {name}" in README, f"encore {name} is not in the README's command table"
+    for page in re.findall(r"\]\((docs/[\w.-]+)\)", README):
+        assert (ROOT / page).is_file(), page
 
 
-def test_the_readme_file_tree_matches_the_packages():
-    tree = README.split("## Files")[1].split("```")[1]
+def test_the_architecture_file_tree_matches_the_packages():
+    tree = (DOCS / "architecture.md").read_text(encoding="utf-8").split("## Files")[1].split("```")[1]
     named = set(re.findall(r"([\w]+\.py)", tree))
-    for package in ("retrieval", "agent", "finetune", "ui"):
+    for package in ("retrieval", "agent", "finetune", "ui", "evals"):
         for path in (ROOT / package).glob("*.py"):
             if path.name != "__init__.py":
-                assert path.name in named, f"{package}/{path.name} is missing from the README's file tree"
+                assert path.name in named, f"{package}/{path.name} is missing from docs/architecture.md"
     on_disk = {p.name for p in ROOT.glob("*/*.py")}
     assert named <= on_disk, named - on_disk
 
