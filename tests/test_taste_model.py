@@ -73,4 +73,6 @@ def test_skipped_tracks_are_not_part_of_any_taste():
     a, _ = _axes()
     va, ta = _group(a, 6, rng, "m", "metal")
     weights = {i: 1.0 for i in va} | {"m0": -2.0}
-    assert all("m0" not in c.members for c in clusters(va, weights, Index(ta)))
+    found = clusters(va, weights, Index(ta))
+    assert found and all("m0" not in c.members for c in found)
+    assert {m for c in found for m in c.members} == set(va) - {"m0"}

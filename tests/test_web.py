@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from agent import Agent
 from retrieval import Catalog
 from retrieval.store import Store
+from tests.conftest import missing
 from tests.fakes import ScriptedChat, scripted
 
 pytestmark = pytest.mark.integration
@@ -58,10 +59,11 @@ def web(demo_catalog, tmp_path):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api as playwright
+
     executable = shutil.which("chromium")
     if executable is None:
-        pytest.skip("Debian's chromium is not installed (`.ci/run` installs it: apt-get install chromium)")
+        missing("Debian's chromium is not installed (`.ci/run` installs it: apt-get install chromium)")
     with playwright.sync_playwright() as p:
         # as root it needs --no-sandbox; the others keep it from calling out on a closed network
         launched = p.chromium.launch(executable_path=executable, args=[
