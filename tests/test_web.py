@@ -464,3 +464,41 @@ def test_undo_shows_the_cards_the_session_now_refers_to(web):
     assert [c["id"] for c in cards] == [p["id"] for p in jazz]
     history, cards, notice = app.undo(history, session, "demo", None)  # back to nothing: no cards
     assert cards == []
+
+
+class SlowChat(ScriptedChat):
+    """The scripted model at the pace of a busy CPU: each word of a remark takes a while."""
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        for chunk in super()._stream(messages, stop, run_manager, **kwargs):
+            time.sleep(0.4)
+            yield chunk
+
+
+def test_a_message_sent_while_a_turn_runs_is_answered_next(demo_catalog, tmp_path, browser):
+    """Typed and sent while the first answer is still being written, the second message waits, keeps its words
+    in the box, and is answered after the first, in order; the page says what is happening."""
+    app, page_, url = _start(demo_catalog, tmp_path, chat=SlowChat(calls=[]))
+    try:
+        page = _page(browser, url)
+        page.fill("#message textarea", "calm piano for a rainy evening")
+        page.press("#message textarea", "Enter")
+        page.wait_for_function("document.querySelector('#notice').innerText.includes('Answering')")
+        page.fill("#message textarea", "now something upbeat for a run")
+        page.press("#message textarea", "Enter")
+        assert page.locator("#message textarea").input_value() == "now something upbeat for a run"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and page.locator("[data-testid=user]").count() < 2:
+            time.sleep(0.5)
+        page.wait_for_function("!document.querySelector('#notice').innerText.includes('Answering')",
+                               timeout=120_000)
+        users = page.locator("[data-testid=user]").all_inner_texts()
+        assert [u.strip() for u in users] == ["calm piano for a rainy evening", "now something upbeat for a run"]
+        assert page.locator("#message textarea").input_value() == ""
+        session = page.locator("#session textarea").input_value()
+        state = app.agent().graph.get_state({"configurable": {"thread_id": session}}).values
+        assert state["turns"] == 2 and state["message"] == "now something upbeat for a run"
+        _shot(page, "queued-message")
+    finally:
+        page_.close()
+        app.close()

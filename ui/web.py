@@ -48,6 +48,7 @@ EXAMPLES = ["rainy evening jazz", "90s hip-hop for a road trip, nothing with a p
             "something like Bon Iver but less sleepy", "music to study to, no vocals",
             "upbeat songs from before 1980", "我今天很伤感，想听安静的歌"]
 NO_PROFILE = "(none)"
+BUSY = "Answering\u2026 you can type your next message: it is sent when this answer is done."
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 CSS = """
 .encore-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;}
@@ -180,7 +181,10 @@ class WebApp:
             lambda on_text: agent.say(text, thread, on_text=on_text, default_n=int(n) if n else None, prior=prior))
         step = gr.ChatMessage(role="assistant", content="Reading your message and searching the catalog\u2026",
                               metadata={"title": "Working", "status": "pending"})
-        yield [*history, step], gr.skip(), "", notice
+        # the box is cleared once, now: what the listener types while this turn runs stays there, and is sent
+        # as the next turn when this one ends (the chat event runs its last submission after the pending one)
+        busy = (notice + " " + BUSY).strip()
+        yield [*history, step], gr.skip(), "", busy
         streamed, picks_shown = "", False
         for piece in texts:
             streamed += piece
@@ -188,11 +192,11 @@ class WebApp:
             if not picks_shown:  # the picks are ranked before any text: the cards come with the list
                 shown, picks_shown = self._picks(agent, thread), True
                 picks = gr.skip() if shown is None else shown
-            yield [*history, step, {"role": "assistant", "content": _text(streamed)}], picks, "", notice
+            yield [*history, step, {"role": "assistant", "content": _text(streamed)}], picks, gr.skip(), busy
         if "error" in outcome:
             failure = _plain_error(outcome["error"])
             history.append({"role": "assistant", "content": _text(f"\u26a0 {failure}")})
-            yield history, gr.skip(), "", failure
+            yield history, gr.skip(), gr.skip(), failure
             return
         result = outcome["result"]
         steps = _steps(agent.trace(thread), time.monotonic() - started)
@@ -200,7 +204,7 @@ class WebApp:
         history += [*steps, {"role": "assistant", "content": _text(reply)}]
         if result.extra.get("notice"):
             notice = (notice + " " + result.extra["notice"]).strip()
-        yield history, result.tracks if result.tracks else gr.skip(), "", notice
+        yield history, result.tracks if result.tracks else gr.skip(), gr.skip(), notice
 
     def _picks(self, agent: Agent, thread: str, shown_only: bool = True) -> list | None:
         """The session's picks, which "#2" refers to; with `shown_only`, None when its last turn showed none (a
@@ -504,8 +508,9 @@ class WebApp:
             turn = dict(fn=self.respond, inputs=[message, chatbot, session, collection, n_picks, profile],
                         outputs=[chatbot, picks, message, notice], concurrency_limit=CONCURRENCY,
                         concurrency_id="chat")
-            send.click(**turn, api_name="chat_stream")  # streamed: (history, picks, "", notice) as it comes
-            message.submit(**turn, api_visibility="private")
+            # one event for Send and Enter: a message sent while a turn runs waits and goes next, in order
+            # ("always_last"; the default "once" dropped it); streamed: (history, picks, box, notice) as it comes
+            gr.on([send.click, message.submit], **turn, trigger_mode="always_last", api_name="chat_stream")
             retry.click(self.retry, [chatbot, session, collection, n_picks, profile], [chatbot, picks, message, notice],
                         concurrency_limit=CONCURRENCY, concurrency_id="chat", api_visibility="private")
             undo.click(self.undo, [chatbot, session, collection], [chatbot, picks, notice],
