@@ -111,3 +111,16 @@ def test_help_for_every_command(capsys):
     for command in ("setup", "ingest", "recommend"):
         code, out, _ = run_cli([command, "--help"], capsys)
         assert code == 0 and "Usage" in out
+
+
+def test_encore_eval_runs_from_the_checkouts_own_venv(tmp_path):
+    """The console script of an editable install maps only the product packages; `encore eval` finds the
+    harnesses beside them (it once answered, from the checkout itself, that it needed a source checkout)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    encore = str(Path(sys.executable).with_name("encore"))
+    done = subprocess.run([encore, "eval", "moods", "--captions", str(tmp_path / "missing.csv")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "missing.csv: no such file" in done.stderr, done.stderr

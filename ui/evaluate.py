@@ -9,6 +9,7 @@ wheel); from an installed wheel these commands say so in one line.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,11 @@ from .common import fail, settings_of
 
 
 def _harnesses() -> None:
-    """`evals` comes with a source checkout only: say so instead of a traceback."""
+    """`evals` sits beside `ui` in a source checkout (an editable install maps only the product packages, so its
+    folder is put on the path here); an installed wheel has none: say so instead of a traceback."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "evals" / "__init__.py").is_file() and str(checkout) not in sys.path:
+        sys.path.append(str(checkout))
     try:
         import evals  # noqa: F401
     except ImportError:
