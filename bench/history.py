@@ -93,8 +93,8 @@ def history(tracks, folder: Path, seed: int = 7) -> list[Path]:
 def main() -> None:
     if not SHARED.is_dir():
         sys.exit(f"bench/history.py needs {SHARED}")
-    from agent.profile import Profiles
-    from retrieval.history import read_history
+    from agent.listening import Profiles
+    from agent.listening.history import read_history
     from retrieval.importers import read_source
     from retrieval.lexical import LexicalIndex
     from retrieval.settings import Settings

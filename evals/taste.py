@@ -24,8 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from agent.graph import Agent
-from agent.listener import Listener
-from agent.profile import Profiles
+from agent.listening import Listener, Profiles
 from retrieval import Catalog, CatalogError
 
 from .cpcd import Dialog, bootstrap_interval

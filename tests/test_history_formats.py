@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.listening.history import FORMATS, Play, read_history
 from retrieval.errors import HistoryError
-from retrieval.history import FORMATS, Play, read_history
 
 DATA = Path(__file__).parent / "data" / "history"
 

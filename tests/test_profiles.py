@@ -121,8 +121,7 @@ def test_what_the_listener_says_wins_over_the_profile(cli, tmp_path):
     assert all("jazz" in [t.get("genre"), *t.get("tags", [])] or "jazz" in " ".join(t.get("tags", []))
                for t in picks(out))  # the catalog's own test for a genre: the genre or a style tag
     from agent import Agent
-    from agent.listener import Listener
-    from agent.profile import Profiles
+    from agent.listening import Listener, Profiles
     from retrieval import Catalog
 
     catalog = Catalog("demo")

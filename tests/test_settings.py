@@ -122,11 +122,12 @@ def test_the_readme_is_short_and_lists_every_command(capsys):
 def test_the_architecture_file_tree_matches_the_packages():
     tree = (DOCS / "architecture.md").read_text(encoding="utf-8").split("## Files")[1].split("```")[1]
     named = set(re.findall(r"([\w]+\.py)", tree))
-    for package in ("retrieval", "agent", "finetune", "ui", "evals"):
-        for path in (ROOT / package).glob("*.py"):
+    packages = ("retrieval", "agent", "finetune", "ui", "evals")
+    for package in packages:
+        for path in (ROOT / package).rglob("*.py"):
             if path.name != "__init__.py":
-                assert path.name in named, f"{package}/{path.name} is missing from docs/architecture.md"
-    on_disk = {p.name for p in ROOT.glob("*/*.py")}
+                assert path.name in named, f"{path.relative_to(ROOT)} is missing from docs/architecture.md"
+    on_disk = {p.name for p in ROOT.glob("*/*.py")} | {p.name for k in packages for p in (ROOT / k).rglob("*.py")}
     assert named <= on_disk, named - on_disk
 
 

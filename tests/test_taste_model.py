@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.clusters import clusters
-from agent.profile import FULL, SKIP, _weight
+from agent.listening.clusters import clusters
+from agent.listening.profile import FULL, SKIP, _weight
 from retrieval import Track
 
 DAY = 86_400

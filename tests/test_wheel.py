@@ -65,6 +65,10 @@ def test_the_installed_wheel_sets_up_and_recommends_from_anywhere(installed, tmp
     assert len(picks["tracks"]) == 5 and all(t["id"] and t["why"] for t in picks["tracks"])
     shown = json.loads(_run([*encore, "config", "--json"], 60, cwd=elsewhere, env=env).stdout)
     assert Path(shown["demo_catalog"]).resolve().is_relative_to(installed.resolve())
+    plays = tmp_path / "plays.csv"
+    plays.write_text("artist,title\nMiles Davis,So What\n", encoding="utf-8")
+    imported = _run([*encore, "history", "import", plays, "--user", "ana"], 120, cwd=elsewhere, env=env).stdout
+    assert "1 matched" in imported  # agent.listening, a sub-package, is in the wheel too
     told = subprocess.run([*encore, "eval", "moods"], cwd=elsewhere, env=env, capture_output=True, text=True,
                           timeout=60)
     assert told.returncode == 1 and "source checkout" in told.stderr and "Traceback" not in told.stderr

@@ -30,8 +30,7 @@ def listener(ctx: typer.Context, user: str | None, catalog: Catalog):
     """The `ranking.Prior` of `--user`, or None without one; a clear error when there is no such profile."""
     if user is None:
         return None
-    from agent.listener import Listener
-    from agent.profile import Profiles
+    from agent.listening import Listener, Profiles
 
     profiles = Profiles(settings_of(ctx))
     if not profiles.exists(user):
@@ -49,7 +48,7 @@ def history_import(
 ) -> None:
     """Import listening history into a local profile (nothing leaves this machine). Re-importing the same or an
     overlapping export adds nothing twice; a corrupt JSON file stores nothing; bad CSV/JSONL rows are skipped."""
-    from agent.profile import Profiles
+    from agent.listening import Profiles
 
     catalog = open_catalog(ctx, collection)
     started = time.perf_counter()
@@ -79,7 +78,7 @@ def profile_show(
     collection: CollectionOpt = None,
 ) -> None:
     """What a listening profile says: top artists, genres, eras, moods, energy and the separate tastes in it."""
-    from agent.profile import Profiles, describe
+    from agent.listening.profile import Profiles, describe
 
     profiles = Profiles(settings_of(ctx))
     if not profiles.exists(user):
@@ -93,7 +92,7 @@ def profile_forget(
     user: Annotated[str, typer.Argument(help="The profile name.")],
 ) -> None:
     """Delete a listening profile and every play imported into it."""
-    from agent.profile import Profiles
+    from agent.listening import Profiles
 
     if not Profiles(settings_of(ctx)).forget(user):
         fail(f"no listening profile {user!r}")

@@ -35,7 +35,8 @@ def finetune(
     max_len: Annotated[int, typer.Option(help="Longest example in tokens (longer ones are cut).")] = 256,
     save_steps: Annotated[int, typer.Option(help="Checkpoint every N steps (a killed run resumes there).")] = 10,
     catalog: Annotated[Path, typer.Option(help="Catalog JSONL that comments join by track_id: their sentences "
-                                               "train that track's review points.")] = DEMO_DIR / "catalog.jsonl",
+                                               "train that track's review points.",
+                                          show_default="the bundled demo catalog")] = DEMO_DIR / "catalog.jsonl",
     merge: Annotated[bool, typer.Option(help="Also save a merged model (base + adapter) under OUT/merged.")] = False,
     sample: Annotated[int, typer.Option(help="Served points of the catalog's training-split tracks to sample the "
                                              "base model on; its samples that the claim checker keeps become "

@@ -34,8 +34,7 @@ import gradio as gr
 
 from agent import Agent
 from agent.graph import new_session_id
-from agent.listener import Listener
-from agent.profile import Profiles
+from agent.listening import Listener, Profiles
 from retrieval import Catalog, Track
 from retrieval.errors import EncoreError
 from retrieval.settings import Settings

@@ -3,7 +3,7 @@
 Each listener has one SQLite file under `$ENCORE_HOME/profiles/`; nothing else on disk holds their plays, so
 `forget` deletes that file with its `-wal`/`-shm` companions and every trace goes with it. A play is keyed by
 (timestamp, artist, title, kind) after normalisation: importing the same or an overlapping export adds nothing
-twice. Listening data never leaves the machine: the profile acts in ranking only (`agent.listener.Listener`).
+twice. Listening data never leaves the machine: the profile acts in ranking only (`agent.listening.Listener`).
 
     profiles = Profiles(settings)
     report = profiles.import_files("ana", [Path("listenbrainz.zip")], catalog)
@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from retrieval import Catalog, EncoreError
-from retrieval.history import BadPlay, HistoryRead, Play, bulk, read_history
-from retrieval.matching import TrackMatcher, artist_key, title_key
 from retrieval.settings import Settings
 
 from .clusters import Cluster, clusters
+from .history import BadPlay, HistoryRead, Play, bulk, read_history
+from .matching import TrackMatcher, artist_key, title_key
 
 NAME = re.compile(r"^[\w][\w.@+-]{0,63}$")
 SHORT_PLAY_MS = 30_000  # under 30 s a play counts as a skip (the threshold streaming services pay royalties at)

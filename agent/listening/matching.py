@@ -16,9 +16,9 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from .lexical import LexicalIndex
-from .records import billed_names
-from .text import phrase_key, strip_accents
+from retrieval.lexical import LexicalIndex
+from retrieval.records import billed_names
+from retrieval.text import phrase_key, strip_accents
 
 ARTIST_CUTOFF = 88  # rapidfuzz ratio (0-100) for a misspelt artist: the artist matcher's one-word bar
 TITLE_CUTOFF = 86
