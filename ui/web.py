@@ -16,39 +16,53 @@ it is rendered, never executed. The chat handler is also an API endpoint:
 
 from __future__ import annotations
 
-import html
-import json
-import logging
-import queue
 import re
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlparse
 
 import gradio as gr
 
 from agent import Agent
 from agent.graph import new_session_id
 from agent.listening import Listener, Profiles
-from retrieval import Catalog, Track
+from retrieval import Catalog
 from retrieval.errors import EncoreError
 from retrieval.settings import Settings
 
-log = logging.getLogger(__name__)
+from .render import (
+    MAX_CHARS,
+    NO_PROFILE,
+    _in_background,
+    _last_user_message,
+    _md,
+    _plain_error,
+    _steps,
+    _text,
+    _without_last_turn,
+    card_html,
+)
+from .studios import Studios
 
-MAX_CHARS = 2000  # longer messages are cut here, and the listener is told
 CONCURRENCY = 8  # chat turns served at once; the rest queue
+
+
 EXAMPLES = ["rainy evening jazz", "90s hip-hop for a road trip, nothing with a piano",
             "something like Bon Iver but less sleepy", "music to study to, no vocals",
             "upbeat songs from before 1980", "我今天很伤感，想听安静的歌"]
-NO_PROFILE = "(none)"
+
+
+
+
 BUSY = "Answering\u2026 you can type your next message: it is sent when this answer is done."
+
+
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
 CSS = """
 .encore-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;}
 .encore-card .n {color: var(--body-text-color-subdued); font-size: 0.85em;}
@@ -60,7 +74,7 @@ CSS = """
 """
 
 
-class WebApp:
+class WebApp(Studios):
     """The app's handlers; one `Agent` per collection, shared by every session (threads)."""
 
     def __init__(self, settings: Settings | None = None, agent: Agent | None = None, n: int = 6):
@@ -295,110 +309,6 @@ class WebApp:
 
     # --- playlist studio ---------------------------------------------------------------------------------------
 
-    def playlist_from_picks(self, picks: list) -> tuple[list, str, str]:
-        if not picks:
-            return [], "", "No picks yet: chat first, or build from a prompt."
-        return list(picks), _playlist_html(picks), f"{len(picks)} tracks from the chat."
-
-    def playlist_from_prompt(self, prompt: str, collection: str, n: float, profile: str = NO_PROFILE,
-                             request: gr.Request | None = None) -> tuple[list, str, str, str, str]:
-        text = (prompt or "").strip()[:MAX_CHARS]
-        if not text:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Describe the playlist first."
-        try:
-            agent = self.agent(collection)
-            made = agent.playlist(text, n=int(n or 12), prior=self.listener(profile, agent, request))
-        except EncoreError as error:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), _plain_error(error)
-        tracks = made["tracks"]
-        return tracks, _playlist_html(tracks), made["title"], made["description"], (
-            f"{len(tracks)} tracks." if tracks else made["description"])
-
-    def describe(self, tracks: list, prompt: str, collection: str) -> tuple[str, str, str]:
-        """The model's title and description for the studio's tracks as they stand."""
-        if not tracks:
-            return gr.skip(), gr.skip(), "The playlist is empty."
-        agent = self.agent(collection)
-        try:
-            title, description = agent.describe(prompt or "a playlist", [t["id"] for t in tracks])
-        except EncoreError as error:
-            return gr.skip(), gr.skip(), _plain_error(error)
-        return title, description, "Title and description written."
-
-    @staticmethod
-    def move(tracks: list, position: float, step: int) -> tuple[list, str, str]:
-        index = int(position or 0) - 1
-        target = index + step
-        if not 0 <= index < len(tracks) or not 0 <= target < len(tracks):
-            return tracks, _playlist_html(tracks), "Pick a track number within the list."
-        tracks = list(tracks)
-        tracks[index], tracks[target] = tracks[target], tracks[index]
-        return tracks, _playlist_html(tracks), f"Moved #{index + 1} to #{target + 1}."
-
-    @staticmethod
-    def remove(tracks: list, position: float) -> tuple[list, str, str]:
-        index = int(position or 0) - 1
-        if not 0 <= index < len(tracks):
-            return tracks, _playlist_html(tracks), "Pick a track number within the list."
-        tracks = [t for i, t in enumerate(tracks) if i != index]
-        return tracks, _playlist_html(tracks), f"Removed #{index + 1}."
-
-    def export(self, tracks: list, title: str, description: str, collection: str) -> tuple[str | None, str | None,
-                                                                                          str]:
-        if not tracks:
-            return None, None, "The playlist is empty."
-        index = self.agent(collection).catalog.index()
-        full = [index.get(t["id"]) or Track.model_validate(t) for t in tracks]
-        stem = self.exports / uuid.uuid4().hex
-        stem.mkdir()
-        name = _file_name(title) or "encore-playlist"
-        m3u8_path, json_path = stem / f"{name}.m3u8", stem / f"{name}.json"
-        m3u8_path.write_text(to_m3u8(full, title), encoding="utf-8")
-        json_path.write_text(json.dumps({"title": title, "description": description, "tracks": [
-            t.model_dump(exclude_none=True, exclude={"lyrics"}) for t in full]}, ensure_ascii=False, indent=2),
-            encoding="utf-8")
-        return str(m3u8_path), str(json_path), f"Exported {len(full)} tracks."
-
-    # --- review studio -----------------------------------------------------------------------------------------
-
-    def find_tracks(self, query: str, collection: str) -> tuple[Any, str]:
-        text = (query or "").strip()[:200]
-        if not text:
-            return gr.update(choices=[], value=None), "Type a title, an artist or a mood."
-        hits = self.agent(collection).catalog.search(text, k=10, max_per_artist=None)
-        choices = [(f"{h.track.title} \u2014 {h.track.artist or 'unknown artist'}", h.track.id) for h in hits]
-        return gr.update(choices=choices, value=choices[0][1] if choices else None), (
-            f"{len(choices)} tracks found." if choices else "Nothing found.")
-
-    def review(self, track_id: str | None, collection: str) -> Iterator[tuple[str, str, str | None, str]]:
-        if not track_id:
-            yield "", "", None, "Find a track and pick it first."
-            return
-        agent = self.agent(collection)
-        try:
-            track = agent.catalog.get(track_id)
-        except EncoreError as error:
-            yield "", "", None, _plain_error(error)
-            return
-        card = _track_html(track)
-        yield "", card, None, "Writing the review\u2026"
-        texts, outcome = _in_background(lambda on_text: agent.review(track_id, on_text=on_text)["review"])
-        preview: list[str] = []
-        for sentence in texts:  # the model's checked sentences as they come
-            preview.append(sentence)
-            yield " ".join(preview), card, None, "Writing the review\u2026"
-        if "error" in outcome:
-            yield " ".join(preview), card, None, _plain_error(outcome["error"])
-            return
-        text = outcome["result"]
-        folder = self.exports / uuid.uuid4().hex
-        folder.mkdir()
-        path = folder / f"review-{_file_name(track.title) or 'track'}.txt"
-        path.write_text(f"{track.title} \u2014 {track.artist or 'unknown artist'}\n\n{text}\n", encoding="utf-8")
-        yield text, _track_html(track), str(path), f"{len(text.split())} words."
-
-    # --- settings ----------------------------------------------------------------------------------------------
-
     def facts(self) -> str:
         s = self.settings
         engine = f"vLLM server at `{s.llm_url}`" if s.llm_url else "in-process (transformers on this machine)"
@@ -569,151 +479,3 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, collect
     app = WebApp(settings.model_copy(update={"collection": collection}) if collection else settings)
     app.agent()  # fail now, with one clear line, if the catalog cannot be opened
     return app.launch(host, port, block)
-
-
-# --- rendering ---------------------------------------------------------------------------------------------------
-
-def _in_background(call: Callable[[Callable[[str], None]], Any]) -> tuple[Iterator[str], dict[str, Any]]:
-    """Run `call(on_text)` in a thread and iterate the texts it emits as they come; once they end, `outcome`
-    holds "result" or "error" (logged, and shown by the caller: the app keeps serving)."""
-    pieces: queue.Queue = queue.Queue()
-    outcome: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            outcome["result"] = call(pieces.put)
-        except Exception as error:
-            log.exception("a background step failed")
-            outcome["error"] = error
-        finally:
-            pieces.put(None)
-
-    threading.Thread(target=work, daemon=True).start()
-
-    def texts() -> Iterator[str]:
-        while (piece := pieces.get()) is not None:
-            yield piece
-
-    return texts(), outcome
-
-
-def card_html(pick: dict[str, Any], number: int) -> str:
-    """A track card: every catalog field escaped; the audio player only for http(s) links."""
-    e = _escape
-    meta = " \u00b7 ".join(e(str(x)) for x in (pick.get("year"), pick.get("genre")) if x)
-    chips = "".join(f'<span class="chip">{e(m)}</span>' for m in (pick.get("moods") or [])[:5])
-    audio = ""
-    url = pick.get("audio_url") or ""
-    if urlparse(url).scheme in ("http", "https"):
-        audio = f'<audio controls preload="metadata" src="{e(url)}"></audio>'
-    credit = " \u00b7 ".join(e(str(x)) for x in (pick.get("license"), pick.get("source")) if x)
-    return (f'<div class="encore-card" data-track-id="{e(pick["id"])}"><div class="n">#{number}</div>'
-            f'<div class="title">{e(pick.get("title", ""))}</div>'
-            f'<div class="artist">{e(pick.get("artist") or "unknown artist")}</div>'
-            f'<div class="meta">{meta}</div><div class="chips">{chips}</div>'
-            f'<p class="why">{e(pick.get("why", ""))}</p>{audio}'
-            + (f'<div class="license">{credit}</div>' if credit else "") + "</div>")
-
-
-def _playlist_html(tracks: list[dict[str, Any]]) -> str:
-    if not tracks:
-        return "<p>The playlist is empty.</p>"
-    rows = "".join(f"<li>{_escape(t.get('title', ''))} \u2014 {_escape(t.get('artist') or 'unknown artist')}"
-                   + (f" ({_escape(str(t['year']))})" if t.get("year") else "") + "</li>" for t in tracks)
-    return f'<ol class="encore-playlist">{rows}</ol>'
-
-
-def _track_html(track: Track) -> str:
-    return card_html({**track.model_dump(exclude_none=True), "why": track.description or ""}, 1).replace(
-        '<div class="n">#1</div>', "")
-
-
-def to_m3u8(tracks: list[Track], title: str = "") -> str:
-    """An extended M3U playlist: #EXTINF with the duration (-1 when unknown) and "artist - title"; the audio URL
-    where known, else an encore: URI naming the track. No text can start a line or add one."""
-    lines = ["#EXTM3U"]
-    if title.strip():
-        lines.append(f"#PLAYLIST:{_m3u_text(title)}")
-    for track in tracks:
-        seconds = int(round(track.duration_s)) if track.duration_s else -1
-        name = _m3u_text(f"{track.artist} - {track.title}" if track.artist else track.title)
-        lines.append(f"#EXTINF:{seconds},{name}")
-        url = track.audio_url or ""
-        lines.append(_m3u_text(url) if urlparse(url).scheme in ("http", "https") else f"encore:track:{quote(track.id)}")
-    return "\n".join(lines) + "\n"
-
-
-def _m3u_text(text: str) -> str:
-    return re.sub(r"\s+", " ", text or "").strip().lstrip("#").strip()
-
-
-def _file_name(title: str) -> str:
-    return re.sub(r"[^\w-]+", "-", (title or "").casefold()).strip("-")[:60]
-
-
-def _escape(text: Any) -> str:
-    return html.escape(str(text or ""), quote=True)
-
-
-def _text(text: str) -> str:
-    """Chat text shown as text: markup in catalog fields or in a message is escaped, not rendered."""
-    return html.escape(text or "", quote=False)
-
-
-def _md(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|])", r"\\\1", text or "")
-
-
-def _plain_error(error: BaseException) -> str:
-    message = str(error) or type(error).__name__
-    if not isinstance(error, EncoreError):
-        message = f"Something went wrong ({type(error).__name__}: {message})"
-    return message.splitlines()[0][:300]
-
-
-def _steps(trace: dict[str, Any], seconds: float) -> list[gr.ChatMessage]:
-    """The turn's steps, collapsible: what was understood, what the search found, what the ranking kept."""
-    if not trace:
-        return []
-    understood = ", ".join(trace.get("notes") or []) or "no constraints beyond the words"
-    steps = [gr.ChatMessage(role="assistant", content=_text(f"Intent: {trace.get('intent')}. Understood: "
-                                                           f"{understood}."),
-                            metadata={"title": "Understood", "status": "done", "duration": round(seconds, 2)})]
-    if trace.get("shows_tracks"):
-        found = ", ".join(f"{count} from {source}" for source, count in trace.get("candidates", {}).items())
-        steps.append(gr.ChatMessage(role="assistant", content=_text(f"Candidates: {found or 'none'}."),
-                                    metadata={"title": "Catalog search", "status": "done"}))
-        dropped = trace.get("dropped", 0)
-        verdict = (f"the verifier removed {dropped} sentence{'s' if dropped != 1 else ''} of the model's remark "
-                   "(a name outside the picks, or off topic)" if dropped else "every sentence of the remark passed")
-        steps.append(gr.ChatMessage(role="assistant", content=_text(
-            f"{trace.get('picks', 0)} picks after fusion, the hard filters and at most two per artist; every pick "
-            f"is a catalog track; {verdict}."), metadata={"title": "Ranking and verification", "status": "done"}))
-    return steps
-
-
-def _last_user_message(history: list) -> str:
-    for message in reversed(history or []):
-        if _role(message) == "user":
-            return html.unescape(_content(message))
-    return ""
-
-
-def _without_last_turn(history: list) -> list:
-    history = list(history or [])
-    while history and _role(history[-1]) != "user":
-        history.pop()
-    if history:
-        history.pop()
-    return history
-
-
-def _role(message: Any) -> str:
-    return message.get("role", "") if isinstance(message, dict) else getattr(message, "role", "")
-
-
-def _content(message: Any) -> str:
-    content = message.get("content") if isinstance(message, dict) else getattr(message, "content", "")
-    if isinstance(content, list):  # Gradio 6 sends blocks: [{"type": "text", "text": ...}]
-        return " ".join(b.get("text", "") for b in content if isinstance(b, dict))
-    return str(content or "")
