@@ -13,38 +13,69 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
-from retrieval import Catalog, Hit
+from retrieval import Catalog, Hit, Request
 from retrieval.settings import Settings
 
-from .hints import Hints, merge, read_hints
+from .hints import merge, read_hints
 from .intents import Intents
 from .ranking import MAX_PER_ARTIST, Prior, candidates, rank
+from .state import (
+    DEFAULT_N,
+    SHOWS_TRACKS,
+    Candidate,
+    Extra,
+    Feedback,
+    Pick,
+    Plan,
+    candidates_of,
+    extra_of,
+    picks_of,
+    plan_of,
+    track_dict,
+)
 from .taste import Taste
 from .understand import TitleMatcher, Turn, read_turn
 
-DEFAULT_N = 6
+READINGS = 64  # parsed requests an agent keeps: a refinement's topic was read at its own turn
 
 
 class ChatState(TypedDict, total=False):
+    """One session's state, checkpointed after every step (`agent.state` holds the models)."""
+
     message: str
-    feedback: dict[str, Any]  # given with the message: {"liked": [ids], "disliked": [ids], "n": picks wanted}
-    taste: Taste  # the session: constraints, bans, likes, what is on screen (checkpointed as the model itself)
-    turn: dict[str, Any]  # intent, n, refs, notes
-    candidates: list[dict[str, Any]]
-    picks: list[dict[str, Any]]
+    feedback: Feedback  # given with the message: thumbs on cards, how many picks
+    taste: Taste  # the session: constraints, bans, likes, what is on screen
+    turn: Plan  # what this message asks for, as understood
+    candidates: list[Candidate]  # what each signal found
+    picks: list[Pick]  # what the ranking kept: the list on screen
     reply: str
-    extra: dict[str, Any]
+    extra: Extra
     turns: int
+
+
+@dataclass
+class View:
+    """A session as a UI shows it: the conversation so far, and the list on screen."""
+
+    history: list[tuple[str, str]]  # (message, reply), oldest first (empty unless asked for)
+    picks: list[dict[str, Any]]  # the list on screen as track objects: what "#2" refers to
+    shows_tracks: bool  # the last turn showed that list (a question or a "why #2?" leaves the cards as they are)
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        return self.picks if self.shows_tracks else []
 
 
 @dataclass
@@ -74,13 +105,15 @@ class Agent:
         self.prior = prior  # a listener-profile prior for the ranking (listening history), if any
         self.prose = prose  # False: no model at all; lists, playlists and reviews from the facts alone
         self.repeats = repeats  # True: tracks already shown this session may come again
-        self.intents = Intents(self.catalog, self.chat)
+        self.intents = Intents(self.catalog, self.chat, self.read)
         self._checkpoint = checkpoint or self.settings.sessions_path
         self._db: sqlite3.Connection | None = None
         self._graph: Any = None
         self._graph_lock = threading.Lock()
         self._titles: tuple[Any, TitleMatcher] | None = None
-        self._local = threading.local()
+        self._readings: OrderedDict[str, Request] = OrderedDict()
+        self._readings_for: Any = None  # the artist matcher they were read with
+        self._readings_lock = threading.Lock()
 
     def chat(self) -> BaseChatModel | None:
         if not self.prose:
@@ -108,7 +141,8 @@ class Agent:
             if self._graph is None:
                 self._checkpoint.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(str(self._checkpoint), check_same_thread=False)
-                serde = JsonPlusSerializer(allowed_msgpack_modules=[("agent.taste", "Taste")])
+                serde = JsonPlusSerializer(allowed_msgpack_modules=[
+                    ("agent.taste", "Taste"), *(("agent.state", m.__name__) for m in STORED)])
                 self._graph = self._build().compile(checkpointer=SqliteSaver(self._db, serde=serde))
             return self._graph
 
@@ -129,81 +163,95 @@ class Agent:
         graph.add_edge("verify", END)
         return graph
 
-    def _understand(self, state: ChatState) -> dict[str, Any]:
+    def _understand(self, state: ChatState, config: RunnableConfig) -> dict[str, Any]:
         taste = session_taste(state.get("taste"))
         index = self.catalog.index()
-        feedback = state.get("feedback") or {}
-        for track_id in feedback.get("liked", ()):  # a thumbs-up on a card, or a listener's own list
+        feedback = state.get("feedback") or Feedback()
+        for track_id in feedback.liked:  # a thumbs-up on a card, or a listener's own list
             if index.get(track_id) is not None:
                 taste.like(track_id)
-        for track_id in feedback.get("disliked", ()):
+        for track_id in feedback.disliked:
             if index.get(track_id) is not None:
                 taste.dislike(track_id)
         turn = read_turn(state.get("message", ""), self.catalog.artist_matcher(), self._title_matcher(index),
-                         len(taste.shown))
+                         len(taste.shown), reader=self.read)
         taste.apply(turn, self.catalog)
         if turn.habitual:  # "like what I usually play": say what that was taken to mean
-            if self._prior() is not None:
+            if _prior(config, self.prior) is not None:
                 taste.notes.append("from your listening history")
             elif not taste.liked:
                 taste.notes.append("no listening history yet: `encore history import FILE --user NAME` adds one")
-        details = _turn_dict(turn, taste)
-        if feedback.get("n"):  # asked for exactly this many (the CPCD eval's 100)
-            details["n"] = int(feedback["n"])
-        elif feedback.get("default_n") and not turn.n and details["intent"] != "playlist":
-            details["n"] = int(feedback["default_n"])  # the listener's setting, unless the message says a count
-        if details["search"] and details["search"] == turn.text:  # a new request: the model may add to the rules
+        plan = _plan(turn, taste)
+        plan.reading = turn.request
+        if feedback.n:  # asked for exactly this many (the CPCD eval's 100)
+            plan.n = int(feedback.n)
+        elif feedback.default_n and not turn.n and plan.intent != "playlist":
+            plan.n = int(feedback.default_n)  # the listener's setting, unless the message says a count
+        if plan.search:
+            plan.request = self.read(plan.search)  # this message's own reading, or the topic's from its turn
+        if plan.search and plan.search == turn.text:  # a new request: the model may add to the rules
             rules_only = self.settings.understand == "rules" or not self.prose
-            hints = read_hints(self.chat(), turn.text, rules_only=rules_only)
-            details["hints"] = hints.model_dump() if hints else None
-        return {"taste": taste, "turn": details, "extra": {}, "turns": state.get("turns", 0) + 1}
+            plan.hints = read_hints(self.chat(), turn.text, rules_only=rules_only)
+        return {"taste": taste, "turn": plan, "extra": Extra(), "turns": state.get("turns", 0) + 1}
 
     def _needs_tracks(self, state: ChatState) -> bool:
-        turn = state["turn"]
-        if turn["intent"] in ("recommend", "refine", "feedback"):
+        plan = plan_of(state)
+        if plan.intent in ("recommend", "refine", "feedback"):
             return True
         # "make this a playlist" reuses the list on screen; "a playlist of 90s hip-hop" searches first
-        return turn["intent"] == "playlist" and (turn["has_content"] or not state["taste"].shown)
+        return plan.intent == "playlist" and (plan.has_content or not state["taste"].shown)
 
-    def _retrieve(self, state: ChatState) -> dict[str, Any]:
-        taste = state["taste"]
-        turn = state["turn"]
-        request = self.catalog.read(turn["search"]) if turn["search"] else None
-        if request is not None and turn.get("hints"):
-            request = merge(request, Hints(**turn["hints"]), self.catalog.artist_matcher())
-        prior = self._prior()
-        return {"candidates": candidates(self.catalog, taste, request, turn["n"], turn["named"], fresh=not self.repeats,
-                                         prior=prior, habitual=turn.get("habitual", False))}
+    def _retrieve(self, state: ChatState, config: RunnableConfig) -> dict[str, Any]:
+        plan = plan_of(state)
+        request = plan.request or (self.read(plan.search) if plan.search else None)
+        if request is not None and plan.hints:
+            request = merge(request, plan.hints, self.catalog.artist_matcher())
+        return {"candidates": candidates(self.catalog, state["taste"], request, plan.n, plan.named,
+                                         fresh=not self.repeats, prior=_prior(config, self.prior),
+                                         habitual=plan.habitual)}
 
-    def _prior(self) -> Prior | None:
-        """This turn's listener profile (`say(prior=...)`), else the agent's."""
-        return getattr(self._local, "prior", None) or self.prior
-
-    def _rank(self, state: ChatState) -> dict[str, Any]:
+    def _rank(self, state: ChatState, config: RunnableConfig) -> dict[str, Any]:
         taste = state["taste"].model_copy(deep=True)
-        turn = state["turn"]
-        kept: list[dict[str, Any]] = []
-        if turn["intent"] == "feedback":  # thumbs up/down edit the list on screen: disliked ones are replaced
-            kept = [p for p in state.get("picks", []) if p["id"] in taste.shown and p["id"] not in taste.disliked]
-        wanted = max(0, turn["n"] - len(kept)) if kept else turn["n"]
-        prior = self._prior()
-        hits = rank(self.catalog, taste, state["candidates"], wanted, turn["named"],
+        plan = plan_of(state)
+        kept: list[Pick] = []
+        if plan.intent == "feedback":  # thumbs up/down edit the list on screen: disliked ones are replaced
+            kept = [p for p in picks_of(state) if p.id in taste.shown and p.id not in taste.disliked]
+        wanted = max(0, plan.n - len(kept)) if kept else plan.n
+        prior = _prior(config, self.prior)
+        hits = rank(self.catalog, taste, candidates_of(state), wanted, plan.named,
                     avoided=_avoided(prior)) if wanted else []
-        picks = kept + [_hit_dict(h) for h in hits]
+        picks = kept + [Pick.of(h) for h in hits]
         if picks:  # when nothing fits, the last list stays on screen ("why #2?" still means it)
-            taste.shown = [p["id"] for p in picks]
+            taste.shown = [p.id for p in picks]
         taste.history += [i for i in taste.shown if i not in taste.history]
         return {"picks": picks, "taste": taste}
 
-    def _respond(self, state: ChatState) -> dict[str, Any]:
-        on_text = getattr(self._local, "on_text", None)
-        return self.intents.write(state, on_text)
+    def _respond(self, state: ChatState, config: RunnableConfig) -> dict[str, Any]:
+        return self.intents.write(state, config["configurable"].get("on_text"))
 
     def _verify(self, state: ChatState) -> dict[str, Any]:
         """Last check on the whole reply: every track returned exists; every sentence names only allowed music."""
         index = self.catalog.index()
-        picks = [p for p in state.get("picks", []) if index.get(p["id"]) is not None]
+        picks = [p for p in picks_of(state) if index.get(p.id) is not None]
         return {"picks": picks, "reply": self.intents.verify(state.get("reply", ""), state)}
+
+    def read(self, text: str) -> Request:
+        """`text` parsed against this catalog; the agent keeps its last readings, so a message is parsed once
+        however many steps of its turn (and later turns refining it) ask."""
+        matcher = self.catalog.artist_matcher()
+        with self._readings_lock:
+            if self._readings_for is not matcher:  # the catalog changed: its artists may read differently
+                self._readings_for = matcher
+                self._readings.clear()
+            if text in self._readings:
+                self._readings.move_to_end(text)
+                return self._readings[text]
+        request = self.catalog.read(text)
+        with self._readings_lock:
+            self._readings[text] = request
+            while len(self._readings) > READINGS:
+                self._readings.popitem(last=False)
+        return request
 
     # --- running a turn --------------------------------------------------------------------------------------
 
@@ -215,17 +263,17 @@ class Agent:
         does not say (a setting of the listener's; otherwise 6, or 12 for a playlist); `prior` this listener's
         profile (`agent.Listener`), which is never stored in the session."""
         session = session or new_session_id()
-        self._local.on_text = on_text
-        self._local.prior = prior
-        feedback = {"liked": list(liked), "disliked": list(disliked), "n": n, "default_n": default_n}
-        try:
-            state = self.graph.invoke({"message": message, "feedback": feedback},
-                                      {"configurable": {"thread_id": session}})
-        finally:
-            self._local.on_text = None
-            self._local.prior = None
-        return Result(state.get("reply", ""), state.get("picks", []) if state["turn"]["shows_tracks"] else [],
-                      session, state["turn"]["intent"], state.get("extra") or {})
+        feedback = Feedback(liked=list(liked), disliked=list(disliked), n=n, default_n=default_n)
+        # what only this call has (where text goes, whose profile) rides on the run's config, never the checkpoint
+        state = self.graph.invoke({"message": message, "feedback": feedback},
+                                  {"configurable": {"thread_id": session, "on_text": on_text, "prior": prior}})
+        plan = plan_of(state)
+        tracks = self._tracks(picks_of(state)) if plan.shows_tracks else []
+        return Result(state.get("reply", ""), tracks, session, plan.intent, extra_of(state).to_dict())
+
+    def _tracks(self, picks: list[Pick]) -> list[dict[str, Any]]:
+        index = self.catalog.index()
+        return [track_dict(hit) for hit in (p.hit(index) for p in picks) if hit is not None]
 
     def picks(self, text: str, n: int = 10, prior: Prior | None = None, max_per_artist: int | None = MAX_PER_ARTIST
               ) -> tuple[Turn, list[Hit], frozenset[str]]:
@@ -233,10 +281,10 @@ class Agent:
         which of them the listening profile brought (a served model may not see those: `Intents.private`).
         `max_per_artist`: the diversity cap (None: no cap)."""
         index = self.catalog.index()
-        turn = read_turn(text, self.catalog.artist_matcher(), self._title_matcher(index))
+        turn = read_turn(text, self.catalog.artist_matcher(), self._title_matcher(index), reader=self.read)
         taste = Taste()
         taste.apply(turn, self.catalog)
-        request = self.catalog.read(turn.request.text) if turn.request and turn.has_content else None
+        request = turn.request if turn.request and turn.has_content else None
         named = list(turn.request.artists if turn.request else ()) + list(turn.like_artists)
         prior = prior or self.prior
         found = candidates(self.catalog, taste, request, n, named, prior=prior, habitual=turn.habitual)
@@ -252,10 +300,11 @@ class Agent:
         if not hits:
             return {"title": "", "description": "Nothing in the catalog fits that request.", "tracks": []}
         if not describe:
-            return {"title": "", "description": "", "tracks": [_hit_dict(h) for h in hits]}
+            return {"title": "", "description": "", "tracks": [track_dict(h) for h in hits]}
         verifier = Verifier([h.track for h in hits], self.catalog.artist_matcher(), tuple(turn.like_artists))
-        title, description = writing.playlist(None if private else self.chat(), text, hits, verifier)
-        return {"title": title, "description": description, "tracks": [_hit_dict(h) for h in hits]}
+        asked = turn.request if turn.request is not None and turn.request.text == text.strip() else text
+        title, description = writing.playlist(None if private else self.chat(), asked, hits, verifier)
+        return {"title": title, "description": description, "tracks": [track_dict(h) for h in hits]}
 
     def playlist_written(self, text: str, n: int = 12, chat: BaseChatModel | None = None) -> dict[str, Any]:
         """A playlist with its account (`encore eval text`): {"title", "written" (the description's
@@ -324,24 +373,37 @@ class Agent:
     def trace(self, session: str) -> dict[str, Any]:
         """What the last turn did, for a UI to show as steps: what was understood, what the search found (per
         signal), what the ranking kept."""
-        state = self.graph.get_state({"configurable": {"thread_id": session}}).values
+        state = self._values(session)
         if not state:
             return {}
-        turn = state.get("turn") or {}
+        plan = plan_of(state)
         found: dict[str, int] = {}
-        for record in state.get("candidates") or []:
-            found[record["source"]] = found.get(record["source"], 0) + 1
-        return {"intent": turn.get("intent"), "notes": turn.get("notes", []), "named": turn.get("named", []),
-                "search": turn.get("search", ""), "candidates": found, "picks": len(state.get("picks") or []),
-                "shows_tracks": turn.get("shows_tracks", False),
-                "dropped": (state.get("extra") or {}).get("dropped", 0)}
+        for record in candidates_of(state):
+            found[record.source] = found.get(record.source, 0) + 1
+        return {"intent": plan.intent, "notes": plan.notes, "named": plan.named, "search": plan.search,
+                "candidates": found, "picks": len(picks_of(state)), "shows_tracks": plan.shows_tracks,
+                "dropped": extra_of(state).dropped or 0}
+
+    def view(self, session: str, history: bool = True) -> View:
+        """The session as a UI shows it: every turn's message and reply (unless `history` is False), and the
+        list on screen."""
+        turns: dict[int, tuple[str, str]] = {}
+        for snapshot in self.graph.get_state_history({"configurable": {"thread_id": session}}) if history else ():
+            values = snapshot.values
+            if not snapshot.next and values.get("turns") and values["turns"] not in turns:
+                turns[values["turns"]] = (values.get("message", ""), values.get("reply", ""))
+        state = self._values(session)
+        picks = self._tracks(picks_of(state)) if state else []
+        return View([turns[n] for n in sorted(turns)], picks, bool(state) and plan_of(state).shows_tracks)
+
+    def _values(self, session: str) -> dict[str, Any]:
+        return self.graph.get_state({"configurable": {"thread_id": session}}).values
 
     def taste(self, session: str) -> Taste:
-        state = self.graph.get_state({"configurable": {"thread_id": session}}).values
-        return session_taste(state.get("taste"))
+        return session_taste(self._values(session).get("taste"))
 
     def exists(self, session: str) -> bool:
-        return bool(self.graph.get_state({"configurable": {"thread_id": session}}).values)
+        return bool(self._values(session))
 
     def _title_matcher(self, index) -> TitleMatcher:
         if self._titles is None or self._titles[0] is not index:
@@ -367,7 +429,12 @@ def _avoided(prior: Prior | None) -> frozenset[str]:
     return prior.avoided if prior is not None else frozenset()
 
 
-def _turn_dict(turn: Turn, taste: Taste) -> dict[str, Any]:
+def _prior(config: RunnableConfig, default: Prior | None) -> Prior | None:
+    """This turn's listener profile (`say(prior=...)`), else the agent's."""
+    return config["configurable"].get("prior") or default
+
+
+def _plan(turn: Turn, taste: Taste) -> Plan:
     intent = turn.intent
     search = ""
     if intent == "recommend" and turn.new_topic or intent == "playlist" and turn.has_content:
@@ -375,17 +442,10 @@ def _turn_dict(turn: Turn, taste: Taste) -> dict[str, Any]:
     elif intent in ("refine", "feedback", "playlist", "recommend"):  # "more", "one more": the current topic
         search = taste.topic
     default_n = 12 if intent == "playlist" else DEFAULT_N
-    return {"intent": intent, "n": turn.n or default_n, "refs": list(turn.refs), "notes": list(taste.notes),
-            "search": search, "has_content": turn.has_content, "text": turn.text,
-            "named": list(turn.request.artists if turn.request else ()) + list(turn.like_artists),
-            "seed_titles": list(turn.seed_titles), "habitual": turn.habitual,
-            "shows_tracks": intent in ("recommend", "refine", "feedback", "playlist")}
+    return Plan(intent=intent, n=turn.n or default_n, refs=list(turn.refs), notes=list(taste.notes), search=search,
+                has_content=turn.has_content, text=turn.text,
+                named=list(turn.request.artists if turn.request else ()) + list(turn.like_artists),
+                seed_titles=list(turn.seed_titles), habitual=turn.habitual, shows_tracks=intent in SHOWS_TRACKS)
 
 
-def _hit_dict(hit: Hit) -> dict[str, Any]:
-    data = hit.to_dict()
-    ev = hit.evidence
-    data["evidence"] = {k: v for k, v in {"moods": list(ev.moods), "mood_words": list(ev.mood_words),
-                                          "genres": list(ev.genres), "named_artist": ev.named_artist,
-                                          "dense_rank": ev.dense_rank, "lexical_rank": ev.lexical_rank}.items() if v}
-    return data
+STORED = (Plan, Candidate, Pick, Extra, Feedback)  # the state's models, which a checkpoint may rebuild

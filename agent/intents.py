@@ -14,11 +14,12 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from retrieval import Catalog, Hit, Track
+from retrieval import Catalog, Hit, Request, Track
 from retrieval.search import Evidence, why
 from retrieval.settings import DEMO_DIR
 
 from . import writing
+from .state import Candidate, Extra, Pick, Plan, candidates_of, extra_of, picks_of, plan_of
 from .taste import Taste
 from .verify import Verifier, asked_names, split_sentences
 
@@ -39,12 +40,14 @@ VOCALS_NOTE = {"instrumental": "no vocals", "vocals": "with vocals", "female": "
 
 class Intents:
     """One reply per intent (recommend, playlist, review, explain, greeting, ...), and the check of the whole."""
-    def __init__(self, catalog: Catalog, chat: Callable[[], BaseChatModel]):
+    def __init__(self, catalog: Catalog, chat: Callable[[], BaseChatModel],
+                 read: Callable[[str], Request] | None = None):
         self.catalog = catalog
         self.chat = chat
+        self.read = read or catalog.read  # the agent's reader, which keeps what its turns parsed
 
     def write(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
-        intent = state["turn"]["intent"]
+        intent = plan_of(state).intent
         handler = {"playlist": self._playlist, "review": self._review, "explain": self._explain,
                    "greeting": self._greeting, "help": self._fixed(HELP), "empty": self._fixed(EMPTY),
                    "reset": self._fixed(RESET)}.get(
@@ -54,23 +57,24 @@ class Intents:
     # --- intents ---------------------------------------------------------------------------------------------
 
     def _recommend(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
-        hits = self._hits(state.get("picks", []))
+        hits = self._hits(picks_of(state))
         taste: Taste = state["taste"]
+        plan = plan_of(state)
         if not hits:
             text = self._nothing(taste)
             _emit(on_text, text)
             return {"reply": text}
         verifier = self._verifier(hits, state)
-        header = writing.grounded_intro(hits, state["turn"]["notes"])
-        if len(hits) < state["turn"]["n"] and state["turn"]["intent"] != "feedback":
-            rules = _asked(taste, self.catalog)
+        header = writing.grounded_intro(hits, plan.notes)
+        if len(hits) < plan.n and plan.intent != "feedback":
+            rules = _asked(taste, self.catalog, self.read)
             header = (f"Only {len(hits)} track{'s' if len(hits) != 1 else ''} in the catalog fit"
                       + (f" {', '.join(rules)}" if rules else " everything you asked for") + ". " + header)
         listing = self._listing(hits, verifier)
         _emit(on_text, f"{header}\n\n{listing}")  # the picks at once; the model's remark follows
         prose = Verifier([h.track for h in hits], self.catalog.artist_matcher(), no_names=True,
-                         forbidden=asked_names(state["turn"]["text"]))
-        shared = [h for h in hits if h.track.id not in self.private(state.get("candidates") or [])]
+                         forbidden=asked_names(plan.text))
+        shared = [h for h in hits if h.track.id not in self.private(candidates_of(state))]
         said: list[str] = []
 
         def streamed(sentence: str) -> None:
@@ -79,37 +83,38 @@ class Intents:
 
         dropped: list[str] = []
         try:
-            comment = writing.remark(self.chat(), state["turn"]["text"], shared, state["turn"]["notes"], prose,
-                                     streamed, dropped) if shared else ""
+            comment = writing.remark(self.chat(), self._message(plan), shared, plan.notes, prose, streamed,
+                                     dropped) if shared else ""
         except Exception as error:  # the model is down or failed: the grounded picks stand on their own
             log.warning("no remark from the model: %s", error)
             notice = f"The language model is unavailable ({_first_line(error)}); the picks come from the catalog alone."
-            return {"reply": f"{header}\n\n{listing}", "extra": {"notice": notice}}
+            return {"reply": f"{header}\n\n{listing}", "extra": Extra(notice=notice)}
         return {"reply": f"{header}\n\n{listing}" + (f"\n\n{comment}" if comment else ""),
-                "extra": {"dropped": len(dropped)} if dropped else {}}
+                "extra": Extra(dropped=len(dropped) if dropped else None)}
 
     def _playlist(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
         taste: Taste = state["taste"]
-        picks = state.get("picks") if state["turn"]["has_content"] or not taste.shown else None
+        plan = plan_of(state)
+        picks = picks_of(state) if plan.has_content or not taste.shown else None
         if picks is None:  # "make this a playlist": the list on screen
             index = self.catalog.index()
-            hits = [Hit(t, 1.0, why(t, Evidence(), self.catalog.read(taste.topic))) for t in
-                    (index.get(i) for i in taste.shown) if t]
-            picks = [{**h.to_dict(), "evidence": {}} for h in hits]
+            topic = self.read(taste.topic)
+            picks = [Pick.of(Hit(t, 1.0, why(t, Evidence(), topic))) for t in (index.get(i) for i in taste.shown)
+                     if t]
         hits = self._hits(picks)
         if not hits:
             text = self._nothing(taste)
             _emit(on_text, text)
             return {"reply": text, "picks": []}
         verifier = self._verifier(hits, state)
-        request = state["turn"]["text"] if state["turn"]["has_content"] else taste.topic
-        private = self.private(state.get("candidates") or []) & {h.track.id for h in hits}
+        request = self._message(plan) if plan.has_content else (self.read(taste.topic) if taste.topic else "")
+        private = self.private(candidates_of(state)) & {h.track.id for h in hits}
         title, description = writing.playlist(None if private else self.chat(), request or "a playlist", hits,
                                               verifier)  # a served model never sees what the history brought
         listing = self._listing(hits, verifier)
         text = f"{title}\n{description}\n\n{listing}"
         _emit(on_text, text)
-        return {"reply": text, "picks": picks, "extra": {"title": title, "description": description}}
+        return {"reply": text, "picks": picks, "extra": Extra(title=title, description=description)}
 
     def _review(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
         track = self._target(state)
@@ -120,8 +125,7 @@ class Intents:
         related = self._related(track)
         text = self.review(track, related)
         _emit(on_text, text)
-        return {"reply": text, "extra": {"review": text, "track": track.model_dump(exclude_none=True),
-                                         "related": [t.id for t in related]}}
+        return {"reply": text, "extra": Extra(review=text, track=track, related=[t.id for t in related])}
 
     def review(self, track: Track, related: list[Track] | None = None, on_text: OnText = None) -> str:
         """A review of `track`; it may compare it with its nearest catalog neighbours (and name only those).
@@ -145,23 +149,23 @@ class Intents:
     def _explain(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
         taste: Taste = state["taste"]
         index = self.catalog.index()
-        refs = state["turn"]["refs"] or list(range(1, len(taste.shown) + 1))
+        refs = plan_of(state).refs or list(range(1, len(taste.shown) + 1))
         lines = []
         for position in refs:
             if position > len(taste.shown):
                 continue
             track = index.get(taste.shown[position - 1])
             if track is not None:
-                lines.append(f"#{position} {track.label()}: " + explain_track(track, taste, self.catalog))
+                lines.append(f"#{position} {track.label()}: " + explain_track(track, taste, self.catalog, self.read))
         if not lines:
             text = "I have not picked anything yet in this session. Tell me what you would like to hear."
         else:
-            text = "\n".join(lines) + "\n" + _constraints(taste, self.catalog)
+            text = "\n".join(lines) + "\n" + _constraints(taste, self.catalog, self.read)
         _emit(on_text, text)
         return {"reply": text.strip()}
 
     def _greeting(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
-        words = state["turn"]["text"].casefold()
+        words = plan_of(state).text.casefold()
         text = ("You're welcome! Ask for more whenever you like." if "thank" in words or "谢" in words
                 else "Hi, I'm Encore. " + HELP)
         _emit(on_text, text)
@@ -180,19 +184,19 @@ class Intents:
         """Fixed texts (help, greetings) pass as they are. Otherwise drop any sentence that names music outside
         what this turn may name (picks, the reviewed or explained tracks, the session's seeds and liked tracks);
         list lines that fail fall back to title and artist only."""
-        if state["turn"]["intent"] in FIXED:
+        plan = plan_of(state)
+        if plan.intent in FIXED:
             return text
-        allowed = self._hits(state.get("picks", []))
+        allowed = self._hits(picks_of(state))
         tracks = [h.track for h in allowed]
         index = self.catalog.index()
         taste: Taste = state["taste"]
         tracks += [t for t in (index.get(i) for i in [*taste.shown, *taste.liked, *taste.seeds]) if t]
-        extra = state.get("extra") or {}
-        if extra.get("track"):
-            tracks.append(Track.model_validate(extra["track"]))
-        tracks += [t for t in (index.get(i) for i in extra.get("related", [])) if t]
-        verifier = Verifier(tracks, self.catalog.artist_matcher(), tuple(state["turn"].get("named", [])),
-                            forbidden=asked_names(state["turn"]["text"]))
+        extra = extra_of(state)
+        if extra.track is not None:
+            tracks.append(extra.track)
+        tracks += [t for t in (index.get(i) for i in extra.related or ()) if t]
+        verifier = Verifier(tracks, self.catalog.artist_matcher(), tuple(plan.named), forbidden=asked_names(plan.text))
         lines = []
         listed = {i + 1: h.track for i, h in enumerate(allowed)}
         for line in text.split("\n"):
@@ -208,23 +212,22 @@ class Intents:
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
-    def private(self, candidates: list[dict[str, Any]]) -> frozenset[str]:
+    def private(self, candidates: list[Candidate]) -> frozenset[str]:
         """Tracks the listening profile brought in, which a served model must not see unless the listener turned
         `share_history` on: a pick says what someone plays. The in-process model never leaves the machine."""
         settings = getattr(self.catalog, "settings", None)
         if settings is None or not settings.llm_url or settings.share_history:
             return frozenset()
-        return frozenset(r["id"] for r in candidates if r.get("source") in ("prior", "habit"))
+        return frozenset(r.id for r in candidates if r.source in ("prior", "habit"))
 
-
-    def _hits(self, picks: list[dict[str, Any]]) -> list[Hit]:
+    def _hits(self, picks: list[Pick]) -> list[Hit]:
         index = self.catalog.index()
-        hits = []
-        for p in picks:
-            track = index.get(p["id"])
-            if track is not None:
-                hits.append(Hit(track, p.get("score", 0.0), p.get("why", "")))
-        return hits
+        return [hit for hit in (p.hit(index) for p in picks) if hit is not None]
+
+    def _message(self, plan: Plan) -> str | Request:
+        """The message for the writer: as the turn read it, when that reading is of these very words."""
+        reading = plan.reading
+        return reading if reading is not None and reading.text == plan.text else plan.text
 
     def _listing(self, hits: list[Hit], verifier: Verifier) -> str:
         lines = []
@@ -238,28 +241,29 @@ class Intents:
         taste: Taste = state["taste"]
         index = self.catalog.index()
         related = [t for t in (index.get(i) for i in [*taste.seeds, *taste.liked]) if t]
-        return Verifier([h.track for h in hits] + related, self.catalog.artist_matcher(),
-                        tuple(state["turn"].get("named", [])), forbidden=asked_names(state["turn"]["text"]))
+        plan = plan_of(state)
+        return Verifier([h.track for h in hits] + related, self.catalog.artist_matcher(), tuple(plan.named),
+                        forbidden=asked_names(plan.text))
 
     def _target(self, state: dict[str, Any]) -> Track | None:
         taste: Taste = state["taste"]
         index = self.catalog.index()
-        turn = state["turn"]
-        if turn["refs"] and turn["refs"][0] <= len(taste.shown):
-            return index.get(taste.shown[turn["refs"][0] - 1])
-        if turn["seed_titles"]:
-            return index.get(turn["seed_titles"][0])
+        plan = plan_of(state)
+        if plan.refs and plan.refs[0] <= len(taste.shown):
+            return index.get(taste.shown[plan.refs[0] - 1])
+        if plan.seed_titles:
+            return index.get(plan.seed_titles[0])
         return None
 
     def _nothing(self, taste: Taste) -> str:
-        rules = _constraints(taste, self.catalog)
+        rules = _constraints(taste, self.catalog, self.read)
         return ("Nothing in the catalog fits all of that. " + (rules + " " if rules else "")
                 + "Try loosening a constraint or asking for something else.")
 
 
-def explain_track(track: Track, taste: Taste, catalog: Catalog) -> str:
+def explain_track(track: Track, taste: Taste, catalog: Catalog, read: Callable[[str], Request] | None = None) -> str:
     """The evidence behind one pick: matched mood words and genres, era and energy limits, liked seeds."""
-    request = catalog.read(taste.topic) if taste.topic else None
+    request = (read or catalog.read)(taste.topic) if taste.topic else None
     parts = []
     if request is not None:
         moods = [m for m in request.mood.moods if m in track.moods]
@@ -313,16 +317,16 @@ def _comments(extra: Path) -> dict[str, list[str]]:
     return found
 
 
-def _constraints(taste: Taste, catalog: Catalog) -> str:
-    rules = _asked(taste, catalog)
+def _constraints(taste: Taste, catalog: Catalog, read: Callable[[str], Request]) -> str:
+    rules = _asked(taste, catalog, read)
     return ("Your settings: " + "; ".join(rules) + ".") if rules else ""
 
 
-def _asked(taste: Taste, catalog: Catalog) -> list[str]:
+def _asked(taste: Taste, catalog: Catalog, read: Callable[[str], Request]) -> list[str]:
     """The hard constraints in force, in the listener's terms: "1995–1999", "hip-hop", "no metal"."""
     rules = []
     if taste.topic:
-        rules += catalog.read(taste.topic).constraints.included("genre")
+        rules += read(taste.topic).constraints.included("genre")
     if taste.year_min or taste.year_max:
         rules.append(f"years {taste.year_min or '…'}\u2013{taste.year_max or '…'}")
     if taste.energy_min is not None:

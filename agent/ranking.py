@@ -18,8 +18,8 @@ like the others, and the picks it lifted say so ("you often play Nick Drake"). T
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from retrieval import Catalog, Filters, Hit, Request, Track
 from retrieval.fusion import rrf_score
 from retrieval.search import Evidence, diversify, hard_filters, why
 
+from .state import Candidate
 from .taste import Taste, reference_ids
 
 
@@ -73,8 +74,8 @@ class Prior(Protocol):
 
 
 def candidates(catalog: Catalog, taste: Taste, request: Request | None, n: int = 6, named: list[str] | None = None,
-               fresh: bool = True, prior: Prior | None = None, habitual: bool = False) -> list[dict[str, Any]]:
-    """Every signal's ranked candidates, as plain records (they travel in the graph's checkpoint).
+               fresh: bool = True, prior: Prior | None = None, habitual: bool = False) -> list[Candidate]:
+    """Every signal's ranked candidates (they travel in the graph's checkpoint).
 
     Liked tracks never come again (the listener has them already); `fresh` also leaves out every track shown
     this session (a refinement should bring new music). `habitual`: the request points at the listener's own
@@ -89,7 +90,7 @@ def candidates(catalog: Catalog, taste: Taste, request: Request | None, n: int =
     session = replace(session, exclude_ids=session.exclude_ids | seen)
     filters = hard_filters(index, session, wanted)  # what the session and this request rule out, for every signal
     pool = max(POOL, 2 * n)
-    out: list[dict[str, Any]] = []
+    out: list[Candidate] = []
     if request is not None and request.text:  # search adds the request's own constraints itself
         hits = catalog.search(request, k=pool, filters=session, max_per_artist=None)
         out += _records(hits, "text")
@@ -118,32 +119,32 @@ def candidates(catalog: Catalog, taste: Taste, request: Request | None, n: int =
         lifted = prior.ranked(catalog, filters, pool)
         records = _records([_hit(t, 0.0, wanted) for t in lifted], "habit" if habitual else "prior")
         for record, track in zip(records, lifted, strict=True):
-            record["note"] = prior.reason(track)
+            record.note = prior.reason(track)
         out += records
     return out
 
 
-def rank(catalog: Catalog, taste: Taste, found: list[dict[str, Any]], n: int, named: list[str],
+def rank(catalog: Catalog, taste: Taste, found: list[Candidate], n: int, named: list[str],
          without: frozenset[str] | set[str] = frozenset(), max_per_artist: int | None = MAX_PER_ARTIST,
          avoided: frozenset[str] = frozenset()) -> list[Hit]:
     """Fuse the candidate lists by weighted reciprocal rank (signals in `without` left out), apply the taste and
     the diversity rule. `avoided`: tracks the listener's history mostly skips."""
     index = catalog.index()
     fused: dict[str, float] = {}
-    first: dict[str, dict[str, Any]] = {}
+    first: dict[str, Candidate] = {}
     notes: dict[str, str] = {}  # what the listener profile says of the tracks it lifted
     for record in found:
-        signal = SIGNALS.get(record["source"])
+        signal = SIGNALS.get(record.source)
         if signal is None or signal.name in without:
             continue
-        track = index.get(record["id"])
+        track = index.get(record.id)
         if track is None or not taste.admits(track):
             continue
-        fused[record["id"]] = fused.get(record["id"], 0.0) + rrf_score(record["rank"], signal.weight)
-        if record.get("note"):
-            notes.setdefault(record["id"], record["note"])
-        if record["id"] not in first or record["source"] in ("references", "seeds"):  # "close to #2" is the reason
-            first[record["id"]] = record
+        fused[record.id] = fused.get(record.id, 0.0) + rrf_score(record.rank, signal.weight)
+        if record.note:
+            notes.setdefault(record.id, record.note)
+        if record.id not in first or record.source in ("references", "seeds"):  # "close to #2" is the reason
+            first[record.id] = record
     disliked_artists = {t.artist_key for t in (index.get(i) for i in taste.disliked) if t}
     scored = []
     for track_id, score in fused.items():
@@ -153,11 +154,11 @@ def rank(catalog: Catalog, taste: Taste, found: list[dict[str, Any]], n: int, na
         if taste.valence_target and track.valence is not None and not (
                 taste.valence_target[0] <= track.valence <= taste.valence_target[1]):
             score *= OFF_VALENCE
-        scored.append((score, track, _evidence(first[track_id]["evidence"])))
+        scored.append((score, track, first[track_id].evidence))
     scored.sort(key=lambda s: (-s[0], s[1].id))
     chosen = diversify(scored, n, max_per_artist, tuple(a for a in named if a not in taste.seed_artists))
     best = rrf_score(0, SIGNALS["text"].weight + SIGNALS["artists"].weight)
-    return [Hit(track, min(1.0, score / best), _noted(first[track.id]["why"], notes.get(track.id)), evidence)
+    return [Hit(track, min(1.0, score / best), _noted(first[track.id].why, notes.get(track.id)), evidence)
             for score, track, evidence in chosen]
 
 
@@ -210,10 +211,6 @@ def _hit(track: Track, similarity: float, request: Request) -> Hit:
     return Hit(track, similarity, why(track, evidence, request), evidence)
 
 
-def _records(hits: list[Hit], source: str) -> list[dict[str, Any]]:
-    return [{"id": h.track.id, "why": h.why, "source": source, "rank": rank, "evidence": asdict(h.evidence)}
+def _records(hits: list[Hit], source: str) -> list[Candidate]:
+    return [Candidate(id=h.track.id, why=h.why, source=source, rank=rank, evidence=h.evidence)
             for rank, h in enumerate(hits)]
-
-
-def _evidence(data: dict[str, Any]) -> Evidence:
-    return Evidence(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})

@@ -9,10 +9,11 @@ remixes"). Rules and the packaged lexicon always work, whatever the model.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from retrieval import Request, read_request
-from retrieval.query import ArtistMatcher
+from retrieval.query import ArtistMatcher, read_content
 from retrieval.text import phrase_key
 
 MAX_CHARS = 2000  # longer messages are read from their start; the embedder sees 256 tokens anyway
@@ -113,8 +114,9 @@ class TitleMatcher:
 
 
 def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatcher | None = None,
-              shown: int = 0) -> Turn:
-    """Understand `text`; `shown` is how many tracks the last answer listed (for "#2", "the last one")."""
+              shown: int = 0, reader: Callable[[str], Request] | None = None) -> Turn:
+    """Understand `text`; `shown` is how many tracks the last answer listed (for "#2", "the last one");
+    `reader` parses the message (the agent's, which keeps the reading for the rest of the turn)."""
     raw = (text or "").strip()[:MAX_CHARS]
     turn = Turn(text=raw)
     if not raw:
@@ -125,7 +127,7 @@ def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatc
         turn.habitual = True
         plain = " ".join(HABIT.sub(" ", plain).split()) or "more"
     lowered = plain.casefold()
-    turn.request = read_request(plain, artists)
+    turn.request = reader(plain) if reader else read_request(plain, artists)
     stated = turn.request.constraints
     turn.refs = tuple(dict.fromkeys(shown if p == -1 else p for p in stated.refs
                                     if p == -1 and shown or 1 <= p <= max(shown, 1) or not shown and p > 0))
@@ -145,7 +147,7 @@ def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatc
     turn.refusing = bool(stated.excluded_eras or stated.vocals or stated.moves
                          or any(t.polarity == "exclude" for t in stated.terms))
     left = turn.request.core if turn.request.core is not None else plain  # once every constraint is taken out
-    core = read_request(_strip_modifiers(left), artists)
+    core = read_content(_strip_modifiers(left), artists)  # the lexicons over the rest: the message is parsed once
     turn.has_content = bool(core.mood.moods or core.genres or core.artists or core.instrumental
                             or _content_words(core.text) or turn.seed_titles or turn.like_artists)
     turn.new_topic = bool(core.mood.moods or core.genres or core.artists or turn.seed_titles or turn.like_artists

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from retrieval import Hit, Track
+from retrieval import Hit, Request, Track
 from retrieval.claims import ClaimChecker, Verdict
 from retrieval.plans import (
     MAX_TOKENS,
@@ -258,11 +258,20 @@ VOCAL_WORDS = {"vocal", "vocals", "voice", "voices", "singing", "singer", "singe
                "lyric", "words", "rap", "rapping", "choir"}
 
 
-def refused(request: str, artists: ArtistMatcher | None = None) -> tuple[str, ...]:
+Asked = str | Request  # a request: its words, or the words as the turn already read them (parsed once)
+
+
+def reading_of(request: Asked, artists: ArtistMatcher | None = None) -> Request:
+    """The request parsed: as given when the turn has read it already, else read now (with the catalog's
+    `artists`, as the search reads it)."""
+    return request if isinstance(request, Request) else read_request(request, artists)
+
+
+def refused(request: Asked, artists: ArtistMatcher | None = None) -> tuple[str, ...]:
     """What a request refuses, as the words a title or description must not say: excluded genres, styles,
     moods and artists (their values and the listener's words), and vocals when it asks for none. `artists`, the
     catalog's matcher, reads artist names as the search does ("no addele" refuses Adele)."""
-    reading = read_request(request, artists)
+    reading = reading_of(request, artists)
     c = reading.constraints
     out: list[str] = []
     for term in c.terms:
@@ -274,19 +283,20 @@ def refused(request: str, artists: ArtistMatcher | None = None) -> tuple[str, ..
     return tuple(dict.fromkeys(w for w in out if len(w) > 1))
 
 
-def playlist(chat: BaseChatModel | None, request: str, hits: list[Hit], verifier: Verifier) -> tuple[str, str]:
+def playlist(chat: BaseChatModel | None, request: Asked, hits: list[Hit], verifier: Verifier) -> tuple[str, str]:
     """(title, description): a title of at most six words that respects what the request refuses, and two to
     four checked sentences on the arc, the blend and the use."""
     written = playlist_written(chat, request, hits, verifier.catalog_artists)
     return written[0], written[1].text
 
 
-def playlist_written(chat: BaseChatModel | None, request: str, hits: list[Hit],
+def playlist_written(chat: BaseChatModel | None, request: Asked, hits: list[Hit],
                      artists: ArtistMatcher | None = None) -> tuple[str, Written, list[tuple[str, bool]]]:
     """(title, description, the model's raw titles with whether each was kept)."""
     tracks = [h.track for h in hits]
     if not tracks:
         return "Empty Playlist", Written("This playlist is empty: nothing in the catalog matched."), []
+    request = reading_of(request, artists)
     no = refused(request, artists)
     use = use_words(request, artists)
     raw_titles: list[tuple[str, bool]] = []
@@ -299,19 +309,20 @@ def playlist_written(chat: BaseChatModel | None, request: str, hits: list[Hit],
     title = title or fallback_title(request, tracks, artists)
     checker = ClaimChecker(artists, refused=no)
     plan = playlist_plan(use, tracks)
-    written = Writer(chat, checker).lines(plan, None, tracks, key=request)
+    written = Writer(chat, checker).lines(plan, None, tracks, key=request.text)
     written.lines = _unique_lines(written.lines)[:4]
     written.text = " ".join(x.text for x in written.lines)
     return title, written, raw_titles
 
 
-def use_words(request: str, artists: ArtistMatcher | None = None) -> str:
+def use_words(request: Asked, artists: ArtistMatcher | None = None) -> str:
     """What the playlist is for, in at most four of the listener's words, less what it refuses: "road trip, no
     country" -> "road trip", "songs for a late night drive, nothing too sad" -> "late night drive". A long
     request ("I'm addicted to ... what else would I like?") names no use, and gives "": a title or description
     never quotes it back."""
-    reading = read_request(request, artists)
-    no = set(refused(request, artists))
+    reading = reading_of(request, artists)
+    request = reading.text
+    no = set(refused(reading, artists))
     plain = ASIDES.sub(" , ", request)  # quoted titles and asides are never a use
     candidates = [SUBJECT.sub("", m.group(1)) for m in USE_CUE.finditer(plain)]
     core = reading.core if reading.core is not None else request
@@ -364,11 +375,11 @@ DECADE_NAMES = {1920: "Twenties", 1930: "Thirties", 1940: "Forties", 1950: "Fift
                 1970: "Seventies", 1980: "Eighties", 1990: "Nineties"}  # a title has no digits
 
 
-def fallback_title(request: str, tracks: list[Track], artists: ArtistMatcher | None = None) -> str:
+def fallback_title(request: Asked, tracks: list[Track], artists: ArtistMatcher | None = None) -> str:
     """A title from what the request asks for (never what it refuses), with what sets the list apart."""
-    no = refused(request, artists)
-    reading = read_request(request, artists)
-    use = [w for w in use_words(request, artists).split() if w.casefold() not in FILLER][:4]
+    reading = reading_of(request, artists)
+    no = refused(reading, artists)
+    use = [w for w in use_words(reading, artists).split() if w.casefold() not in FILLER][:4]
     if artists and artists.named_in_prose(" ".join(_cap(w) for w in use), common_words()):
         use = []  # "drake vibes": a title names no artist outside the list, so the mood and genre lead
     qualifier, era = "", ""
@@ -407,14 +418,15 @@ def _cap(word: str) -> str:
 
 # --- remarks and explanations ------------------------------------------------------------------------------------
 
-def remark(chat: BaseChatModel | None, message: str, hits: list[Hit], notes: list[str], verifier: Verifier,
+def remark(chat: BaseChatModel | None, message: Asked, hits: list[Hit], notes: list[str], verifier: Verifier,
            on_text: OnText | None = None, dropped: list[str] | None = None) -> str:
     """The model's one sentence on the picks as a whole, checked (it may name none of them); empty when the
     model has none that passes, or there is no model: the list and its grounded intro stand alone."""
     if chat is None or not hits:
         return ""
-    point = remark_point(message, [h.track for h in hits])
-    checker = ClaimChecker(verifier.catalog_artists, refused=refused(message, verifier.catalog_artists))
+    reading = reading_of(message, verifier.catalog_artists)
+    point = remark_point(reading.text, [h.track for h in hits])
+    checker = ClaimChecker(verifier.catalog_artists, refused=refused(reading, verifier.catalog_artists))
     for sentence in ask(chat, point, count=2):  # the first of two that passes
         verdict = checker.judge(sentence, point, tracks=[h.track for h in hits])
         if verdict.says_something and verifier.sentence_ok(sentence):

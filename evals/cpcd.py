@@ -27,6 +27,7 @@ import numpy as np
 
 from agent.graph import Agent
 from agent.ranking import SIGNALS, rank
+from agent.state import candidates_of, plan_of
 from retrieval import Catalog, CatalogError
 
 K = 100
@@ -148,8 +149,8 @@ def _converse(agent: Agent, dialog: Dialog, ablation: bool) -> dict[str, list[li
 def _ablations(agent: Agent, state: dict[str, Any]) -> dict[str, list[str]]:
     """The same turn ranked again from the same candidates, with one signal or rule removed."""
     taste = state["taste"]
-    found, named = state["candidates"], state["turn"]["named"]
-    used = dict.fromkeys(record["source"] for record in found)
+    found, named = candidates_of(state), plan_of(state).named
+    used = dict.fromkeys(record.source for record in found)
     out = {f"without {name}": [h.track.id for h in rank(agent.catalog, taste, found, K, named, without={name})]
            for name in SIGNALS if name in used}
     out["without the diversity rule"] = [h.track.id for h in rank(agent.catalog, taste, found, K, named,

@@ -12,9 +12,10 @@ from .constraints import Constraints
 from .genres import GENRE_WORDS
 from .mood import Mood, read_mood
 from .parse import read_constraints
+from .parse_words import VOCALS
 from .text import PhraseMatcher
 
-__all__ = ["GENRE_WORDS", "ArtistMatcher", "Request", "read_request"]
+__all__ = ["GENRE_WORDS", "ArtistMatcher", "Request", "read_content", "read_request"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Request:
 
 
 _GENRES = PhraseMatcher(GENRE_WORDS)
+_INSTRUMENTAL = PhraseMatcher({w: w for w, (stated, _) in VOCALS.items() if stated == "instrumental"})
 
 
 def read_request(text: str, artists: ArtistMatcher | None = None, now: int | None = None) -> Request:
@@ -65,3 +67,16 @@ def read_request(text: str, artists: ArtistMatcher | None = None, now: int | Non
                    year_max=era.high if era else None, instrumental=c.vocals == "instrumental",
                    artists=tuple(dict.fromkeys(named)), constraints=c,
                    words=reading.search_text if reading.refused else "", core=reading.core)
+
+
+def read_content(text: str, artists: ArtistMatcher | None = None) -> Request:
+    """What is left of a message once the parser has read its constraints (`Request.core`, less the chat's own
+    refinements): its mood and genre words, the artists it names, and whether it asks for instrumentals. The
+    lexicons only, with no negation scope, eras or counts: the parser has already taken those out."""
+    genres: list[str] = []
+    for match in _GENRES.find(text):
+        if not match.negated:
+            genres += [w for w in GENRE_WORDS[match.phrase] if w not in genres]
+    instrumental = any(not m.negated for m in _INSTRUMENTAL.find(text))
+    return Request(text=text.strip(), mood=read_mood(text), genres=tuple(genres),
+                   artists=artists.find(text) if artists else (), instrumental=instrumental)

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from agent.graph import Agent
+from agent.state import Pick
 from agent.taste import Taste
 from tests.fakes import scripted
 
@@ -382,3 +383,66 @@ def test_a_review_or_a_playlist_never_opens_the_session_store(demo_catalog, tmp_
     agent.say("calm piano", "one")  # a conversation does
     agent.close()
     assert store.is_file()
+
+
+def test_each_chat_turn_parses_its_message_once(agent, monkeypatch):
+    """The parsed request travels with the turn: understanding, the search, the ranking, the writer and the
+    final check all use the one reading. The one other text a turn may parse is the session's topic when the
+    turn has just extended it ("a bit faster" after "mellow acoustic songs": the search is both, read once);
+    a topic read at an earlier turn is not read again."""
+    import retrieval.query
+
+    parsed: list[str] = []
+    real = retrieval.query.read_constraints
+
+    def counting(text, *args, **kwargs):
+        parsed.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(retrieval.query, "read_constraints", counting)
+    conversation = ["mellow acoustic songs for a rainy afternoon, no jazz", "a bit faster", "\U0001F44E 1",
+                    "why #2?", "make this a playlist", "review #1", "something by Miles Davis from the 50s"]
+    topics = []
+    for message in conversation:
+        parsed.clear()
+        before = agent.taste("once").topic if agent.exists("once") else ""
+        agent.say(message, "once")
+        topic = agent.taste("once").topic
+        assert parsed[0] == message.strip() and parsed.count(message.strip()) == 1, (message, parsed)
+        assert parsed[1:] == ([topic] if topic != before and topic != message.strip() else []), (message, parsed)
+        topics.append(topic)
+    assert len(set(topics)) >= 3  # new topics, an extended one and kept ones were all exercised
+
+
+def test_a_session_saved_with_the_untyped_state_still_resumes(demo_catalog, tmp_path):
+    """Sessions checkpointed before the turn was typed hold plain dicts for the turn, candidates, picks, extra
+    and feedback: a dislike by position, a "why", and a refinement still work on them."""
+    from agent.state import candidates_of, extra_of, picks_of, plan_of, track_dict
+
+    path = tmp_path / "sessions.sqlite"
+    first = Agent(catalog=demo_catalog, chat=scripted(), checkpoint=path)
+    shown = first.say("calm piano for reading, no vocals", "old")
+    config = {"configurable": {"thread_id": "old"}}
+    values = first.graph.get_state(config).values
+    index = demo_catalog.index()
+    plain = {"turn": plan_of(values).model_dump(), "extra": extra_of(values).to_dict(),
+             "picks": [track_dict(p.hit(index)) for p in picks_of(values)],  # as the old code stored a pick
+             "candidates": [{**c.model_dump(), "evidence": dict(vars(c.evidence))} for c in candidates_of(values)],
+             "feedback": {"liked": [], "disliked": [], "n": None, "default_n": None}}
+    first.graph.update_state(config, plain, as_node="verify")
+    assert isinstance(first.graph.get_state(config).values["picks"][0], dict)
+    first.close()
+    again = Agent(catalog=demo_catalog, chat=scripted(), checkpoint=path)
+    try:
+        assert [t["id"] for t in again.view("old").cards] == [t["id"] for t in shown.tracks]
+        disliked = again.say("\U0001F44E 1", "old")
+        assert shown.tracks[0]["id"] not in {t["id"] for t in disliked.tracks}
+        kept = [t["id"] for t in shown.tracks][1:]  # the old list's other picks stay, in order, from the old state
+        assert [t["id"] for t in disliked.tracks][:len(kept)] == kept
+        why = again.say("why #2?", "old")
+        assert why.intent == "explain" and "#2" in why.reply
+        more = again.say("more", "old")
+        assert more.tracks and again.taste("old").vocals == "instrumental"
+        assert isinstance(again.graph.get_state(config).values["picks"][0], Pick)
+    finally:
+        again.close()

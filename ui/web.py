@@ -154,19 +154,12 @@ class WebApp(Studios):
         return session, session, [], []
 
     def _restore(self, agent: Agent, thread: str) -> tuple[list, list]:
-        """The conversation so far, rebuilt from the checkpoint history (user turns and replies)."""
-        config = {"configurable": {"thread_id": thread}}
-        turns: dict[int, tuple[str, str]] = {}
-        for snapshot in agent.graph.get_state_history(config):
-            values = snapshot.values
-            if not snapshot.next and values.get("turns") and values["turns"] not in turns:
-                turns[values["turns"]] = (values.get("message", ""), values.get("reply", ""))
+        """The conversation so far (user turns and replies) and the cards on screen, as the agent sees them."""
+        view = agent.view(thread)
         history: list = []
-        for number in sorted(turns):
-            message, reply = turns[number]
+        for message, reply in view.history:
             history += [{"role": "user", "content": _text(message)}, {"role": "assistant", "content": _text(reply)}]
-        state = agent.graph.get_state(config).values
-        return history, list(state.get("picks") or []) if (state.get("turn") or {}).get("shows_tracks") else []
+        return history, view.cards
 
     def respond(self, message: str, history: list, session: str, collection: str, n: float, profile: str,
                 request: gr.Request) -> Iterator[tuple[list, list, str, str]]:
@@ -222,9 +215,8 @@ class WebApp(Studios):
     def _picks(self, agent: Agent, thread: str, shown_only: bool = True) -> list | None:
         """The session's picks, which "#2" refers to; with `shown_only`, None when its last turn showed none (a
         question, a "why #2?": the cards stay as they are)."""
-        state = agent.graph.get_state({"configurable": {"thread_id": thread}}).values
-        turn = state.get("turn") or {}
-        return list(state.get("picks") or []) if turn.get("shows_tracks") or not shown_only else None
+        view = agent.view(thread, history=False)
+        return view.picks if view.shows_tracks or not shown_only else None
 
     def retry(self, history: list, session: str, collection: str, n: float, profile: str,
               request: gr.Request) -> Iterator[tuple[list, list, str, str]]:
