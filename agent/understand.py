@@ -13,27 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from retrieval import Request, read_request
+from retrieval.lexicon import load
+from retrieval.parse_words import MOVES
 from retrieval.query import ArtistMatcher, read_content
 from retrieval.text import phrase_key
 
 MAX_CHARS = 2000  # longer messages are read from their start; the embedder sees 256 tokens anyway
-ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-            "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8,
-            "9th": 9, "10th": 10}
-EMOJI_WORDS = {"😢": "sad", "😭": "sad", "💔": "heartbroken", "😊": "happy", "😀": "happy", "😄": "happy",
-               "🥳": "party", "🎉": "party", "🔥": "energetic", "💪": "workout", "🏃": "running", "😴": "sleep",
-               "🌧": "rainy", "☔": "rainy", "❤": "romantic", "😍": "romantic", "🌙": "late night", "☀": "sunny",
-               "😌": "relaxed", "😡": "angry", "🎸": "rock", "🎷": "jazz", "🎻": "classical", "🎹": "piano",
-               "🤘": "metal", "💃": "dance", "🕺": "dance", "🚗": "road trip", "📚": "studying", "🧘": "meditation"}
-FASTER = ("faster", "more upbeat", "more energy", "more energetic", "livelier", "harder", "louder", "less sleepy",
-          "less slow", "less mellow", "less chill", "pick up the pace", "speed it up", "more intense", "heavier",
-          "更快", "更嗨", "更有活力")
-SLOWER = ("slower", "calmer", "softer", "quieter", "more chill", "more mellow", "less energy", "less intense",
-          "more relaxed", "gentler", "slow it down", "tone it down", "less upbeat", "mellower", "更慢", "安静一点")
+_CHAT = load("chat")
+ORDINALS = {word: n for word, n in load("request")["ordinals"].items() if n > 0}  # "the second one", "3rd"
+EMOJI_WORDS: dict[str, str] = _CHAT["emoji_words"]  # "😢" is "sad"
+# the parser's moves of energy: "faster" and "calmer" change the list on screen, they say nothing of what to play
+FASTER = tuple(phrase for phrase, (field, way) in MOVES.items() if field == "energy" and way > 0)
+SLOWER = tuple(phrase for phrase, (field, way) in MOVES.items() if field == "energy" and way < 0)
 LIKE_WORDS = r"(?:like|love|liked|loved|enjoy|enjoyed|dig|great|perfect|nice|good|keep)"
 DISLIKE_WORDS = r"(?:dislike|hate|hated|skip|remove|drop|not|don't like|do not like|didn't like|bad|meh|boring)"
-GREETINGS = {"hi", "hello", "hey", "yo", "hola", "thanks", "thank you", "thx", "ok", "okay", "cool", "bye",
-             "good morning", "good evening", "你好", "谢谢"}
+GREETINGS = frozenset(_CHAT["greetings"])
 EXCLUSION = (r"(?:don't|do not|didn't|never|can't stand|cannot stand|hate|dislike|no more|not|without|except|"
              r"skip|no|less|enough)\s+(?:like\s+|love\s+|want\s+|any\s+|more\s+|of\s+|songs by\s+|music by\s+)*"
              r"(.{2,60}?)(?=[,.!?;]|\s+(?:but|and|please|anymore|any more)\b|$)")
@@ -196,14 +190,7 @@ def _intent(turn: Turn, lowered: str) -> str:
     return "recommend"
 
 
-STOP = set("""a an the and or but to of for in on at by with from into about as is are was were be been it its this
-that these those i me my we our you your he she they them some any more less no not only just very really please
-can could would should will want need give play find show me song songs track tracks music something anything one
-ones again now then than also like make get let have has had do does did so too much many other else stuff thing
-things kind sort before after since until only more less faster slower calmer don't dont isn't no more playlist
-list mix review write why explain pick picks picked this that keep out away apart except without avoid exclude
-none nothing enough hate dislike whatever everything stay spare lose ditch cut neither nor thanks nope mood into fan
-rather instead tonight time""".split())
+STOP = frozenset(_CHAT["stop"])  # words that say nothing about what to play
 
 
 def _content_words(text: str) -> list[str]:
@@ -211,10 +198,7 @@ def _content_words(text: str) -> list[str]:
 
 
 _ENERGY_WORDS = {w for phrase in FASTER + SLOWER for w in phrase.split()} - {"more", "less"}
-_MODIFIER_WORDS = _ENERGY_WORDS | {
-    "ballads", "ballad", "dislike", "hate", "skip", "remove", "drop", "second", "third", "first", "last", "fourth",
-    "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "number", "sad", "happy", "older", "newer", "recent",
-    "stuff", "tunes", "vocals", "anymore", "same", "similar", "okay", "cool", "thanks", "great", "love"}
+_MODIFIER_WORDS = _ENERGY_WORDS | frozenset(_CHAT["modifier_words"])  # the words of refinements and feedback
 
 
 def _emoji_words(text: str) -> str:

@@ -19,6 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from retrieval import Hit, Request, Track
 from retrieval.claims import ClaimChecker, Verdict
+from retrieval.lexicon import load
 from retrieval.plans import (
     MAX_TOKENS,
     Point,
@@ -248,14 +249,10 @@ def _unique_lines(lines: list[Line]) -> list[Line]:
 
 # --- playlists -------------------------------------------------------------------------------------------------
 
-NEGATIONS = {"no", "not", "without", "never", "minus", "except", "nothing", "none", "free", "zero", "less", "skip",
-             "avoid", "hold", "keep", "out", "but", "excluding", "dont", "don't", "nor", "non"}
-FILLER = {"a", "an", "the", "some", "something", "songs", "song", "music", "tracks", "track", "playlist", "mix",
-          "please", "any", "stuff", "things", "thing", "for", "with", "of", "to", "me", "my", "i", "want", "need",
-          "give", "play", "make", "put", "together", "list", "like", "just", "really", "very", "it", "that", "this",
-          "is", "are", "be", "and", "or", "on", "in", "at", "good", "great", "nice", "kind", "sort", "type"}
-VOCAL_WORDS = {"vocal", "vocals", "voice", "voices", "singing", "singer", "singers", "sing", "sung", "lyrics",
-               "lyric", "words", "rap", "rapping", "choir"}
+_WORDS = load("writing")
+NEGATIONS = frozenset(_WORDS["negations"])  # the words of a refusal, never refused themselves
+FILLER = frozenset(_WORDS["filler"])
+VOCAL_WORDS = frozenset(_WORDS["vocal_words"])  # what "no vocals" refuses a title or description to say
 
 
 Asked = str | Request  # a request: its words, or the words as the turn already read them (parsed once)
@@ -348,13 +345,10 @@ def use_words(request: Asked, artists: ArtistMatcher | None = None) -> str:
 
 QUOTE_MARKS = "\"\u201c\u201d\u00ab\u00bb"
 ASIDES = re.compile(rf"[{QUOTE_MARKS}][^{QUOTE_MARKS}]*[{QUOTE_MARKS}]|\([^)]*\)|\[[^\]]*\]")
-INNER_FILLER = {"really", "very", "just", "good", "great", "nice", "some", "songs", "song", "music", "tracks", "track",
-                "playlist", "mix", "stuff", "please", "something"}
+INNER_FILLER = frozenset(_WORDS["inner_filler"])
 USE_CUE = re.compile(r"\b(?:for|while|during|when)\b(?:\s+(?:when|while))?[:\s]+([^,.;!?/()]{3,60})", re.IGNORECASE)
 SUBJECT = re.compile(r"^\s*(?:i am|i'm|im|we are|we're|i|we|you are|you're)\s+", re.IGNORECASE)
-CUT_WORDS = {"no", "not", "without", "never", "minus", "except", "nothing", "none", "excluding", "dont", "don't",
-             "nor", "avoid", "skip", "but", "that", "which", "who", "like", "similar", "by", "from", "than", "so",
-             "because", "if", "i", "i'm", "im", "you", "what", "any", "anything", "more"}
+CUT_WORDS = frozenset(_WORDS["cut_words"])  # a use ends where one of these starts
 
 
 def _name_like(word: str, request: str) -> bool:

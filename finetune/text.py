@@ -11,6 +11,8 @@ import hashlib
 import re
 import unicodedata
 
+from retrieval.lexicon import load
+
 from .dedup import normal
 
 MAX_CHARS = 1500  # longer is cut at a sentence/line end
@@ -43,10 +45,7 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if s.strip()]
 
 
-STOPWORDS = {"en": {"the", "and", "you", "that", "with", "is", "of", "my", "in", "to"},
-             "de": {"und", "die", "der", "ich", "nicht", "das", "ist", "mein", "mit", "du"},
-             "fr": {"et", "le", "la", "les", "je", "de", "est", "mon", "tu", "dans"},
-             "es": {"el", "la", "que", "de", "y", "en", "mi", "tu", "los", "por"}}
+STOPWORDS = {lang: frozenset(words) for lang, words in load("languages")["stopwords"].items()}
 
 
 def language(text: str) -> str:

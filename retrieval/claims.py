@@ -14,13 +14,12 @@ or claims nothing at all ("It is a great song.").
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
 from . import Track
+from .lexicon import load
 from .plans import WRITTEN_FACTS, Point
 from .query import ArtistMatcher
 from .text import phrase_key
@@ -35,27 +34,15 @@ CAPITALISED = re.compile(r"\b[A-Z][\w'\u2019&.\-]*(?:\s+(?:(?:of|the|and|de|la|l
 FIRST_PERSON = re.compile(r"(?i)(?<![-\w'])(i|i'm|i've|i'd|i'll|me|my|mine|myself|we|we're|we've|our|ours|us)"
                           r"(?![-\w])")
 NUMBER = re.compile(r"(?<![\w.])(?:'|\u2019)?\d[\d,.:]*(?:s|st|nd|rd|th)?\b")
-SPELLED = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-           "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-           "hundred": 100, "thousand": 1000, "million": 1000000}
-DECADES = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
-           "seventies": 1970, "eighties": 1980, "nineties": 1990}
+_WORDS = load("claims")
+SPELLED: dict[str, int] = _WORDS["spelled"]  # numbers a sentence may spell out
+DECADES: dict[str, int] = _WORDS["decades"]  # "the sixties" claims 1960
 ATTRIBUTION = re.compile(r"[\"\u201c]([^\"\u201d]{2,80})[\"\u201d],?\s+by\s+"
                          r"([A-Z][\w'&.\-]*(?:\s+[A-Z&][\w'&.\-]*){0,4})")
 LABEL = re.compile(r"^\s*(?:[A-Z][A-Z ]{2,30}\s?[-\u2013\u2014:]|\w+(?: \w+)?:\s|#|\*|\d+[.)]\s|[-\u2022]\s)")
-ECHO = {"facts", "fact", "task", "instruction", "instructions", "sentence", "sentences", "encore", "answer",
-        "prompt", "assistant", "data", "input", "output", "response", "requested", "requirements", "mission",
-        "solution", "problem", "challenge", "definition", "recommendation", "recommendations", "option", "options",
-        "rewrite", "edited", "mention", "mentioned", "provided", "provide", "information", "attributes", "listed",
-        "dataset", "user", "users", "ratings", "query", "chatbot", "ai"}
+ECHO = frozenset(_WORDS["echo"])  # the task echoed, not the music described
 # invented reception and stories: supported only when the point's own facts say so
-STORY = {"legend", "legends", "legendary", "superstar", "superstars", "fanbase", "worldwide", "tribute", "award",
-         "awards", "grammy", "grammys", "chart", "charts", "charted", "billboard", "platinum", "bestselling",
-         "cult", "iconic", "performance", "performances", "concert", "concerts", "tour", "touring",
-         "career", "debut", "sales", "tale", "hospital", "famous", "fame", "viral", "spotify",
-         "youtube", "tiktok", "mtv", "radio", "movie", "film", "films", "festival", "band's", "masterpiece", "anthem",
-         "history", "generations", "venue", "venues", "television", "tv", "tweet", "twitter", "hit", "band",
-         "composer"}
+STORY = frozenset(_WORDS["story"])
 META = re.compile(r"(?i)\bin terms of (style|emotions)\b|\bnext time\b|"
                   r"\bladies and gentlemen\b|\bdescribed (as|in detail)\b.{0,40}\b(by|in|through) (the )?"
                   r"(use|mentioning|user|listener|description)\b")
@@ -66,12 +53,8 @@ OPENERS = re.compile(r"(?i)^(sure|okay|ok|here's|here is|here are|let's|let me|n
 # what a song is about: a theme, supported only by words a person wrote (`WRITTEN_FACTS`)
 ABOUT = re.compile(r"(?i)\b(?:is|are|was|were)\s+(?:[\w'-]+\s+){0,3}?about\s+(?!\d|a\s+\d|an?\s+hour|half)")
 # words a sentence about music uses without claiming anything the facts must hold
-GENERIC = {"song", "songs", "track", "tracks", "music", "musical", "sound", "sounds", "tune", "tunes", "melody",
-           "melodies", "melodic", "rhythm", "rhythms", "rhythmic", "pulse", "pulsing", "beat", "beats", "tempo",
-           "lyrics", "words", "verse", "verses", "chorus", "hook", "hooks", "catchy", "classic", "dance", "dancing",
-           "playlist"}
-NOT_NAMES = {"encore", "bpm", "dj", "mc", "ok", "christmas", "sunday", "monday", "friday", "saturday", "if", "it",
-             "its", "this", "that", "the", "a", "an", "with", "from", "for"}
+GENERIC = frozenset(_WORDS["generic"])
+NOT_NAMES = frozenset(_WORDS["not_names"])  # capitalised, but no name
 
 
 @dataclass
@@ -89,8 +72,7 @@ class Verdict:
 
 @lru_cache(maxsize=1)
 def unsafe_words() -> dict[str, str]:
-    data = json.loads(resources.files("retrieval").joinpath("unsafe.json").read_text(encoding="utf-8"))
-    return {word: topic for topic, words in data["topics"].items() for word in words}
+    return {word: topic for topic, words in load("unsafe")["topics"].items() for word in words}
 
 
 class ClaimChecker:
@@ -367,23 +349,4 @@ def _related(term: str, held: set[str]) -> bool:
     return term in _FAMILY and bool(_FAMILY[term] & held)
 
 
-_FAMILY = {
-    "rock": {"rock and roll", "hard rock", "indie rock", "punk", "grunge", "metal"},
-    "hip-hop": {"rap", "trap", "boom bap", "drill", "grime"},
-    "rap": {"hip-hop"},
-    "electronic": {"techno", "house", "trance", "ambient", "synth", "idm", "dubstep", "drum & bass", "electro",
-                   "synth-pop", "edm", "dance"},
-    "dance": {"house", "techno", "disco", "edm", "electronic"},
-    "drums": {"drums"},
-    "guitar": {"acoustic guitar", "electric guitar", "steel guitar"},
-    "vocals": {"male vocals", "female vocals", "rap"},
-    "calm": {"peaceful", "chill"},
-    "chill": {"calm", "peaceful"},
-    "peaceful": {"calm"},
-    "sad": {"melancholic", "heartbroken"},
-    "melancholic": {"sad", "heartbroken"},
-    "happy": {"uplifting", "playful", "party"},
-    "uplifting": {"happy", "hopeful"},
-    "hopeful": {"happy", "uplifting"},
-    "energetic": {"party", "fast", "loud"},
-}
+_FAMILY = {term: frozenset(near) for term, near in load("terms")["families"].items()}

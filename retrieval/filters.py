@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from .genres import GENRE_WORDS
+from .lexicon import load
 from .parse_words import NOT_GENRES
 from .query import Request
 from .records import Track, style_words_of
@@ -28,12 +29,8 @@ VOCAL = re.compile(r"\b(?:vocals?|voice|voices|sings?|sung|singing|singer|singer
                    r"lyrics?|choir|chorus|duet|falsetto|croon\w*|harmon(?:y|ies)|verses?|chant\w*|belt\w*)\b")
 FEMALE = re.compile(r"\b(?:she|her|female|woman|women|girl|girls|diva|soprano|queen of)\b")
 MALE = re.compile(r"\b(?:he|his|male|man|men|boy|boys|baritone|tenor|king of)\b")
-LANGUAGE_WORDS = {"en": ("english",), "es": ("spanish", "español", "espanol", "castilian"), "fr": ("french",),
-                  "de": ("german",), "it": ("italian",), "pt": ("portuguese", "brazilian"), "ko": ("korean",),
-                  "ja": ("japanese",), "zh": ("mandarin", "chinese"), "yue": ("cantonese",), "hi": ("hindi",),
-                  "ar": ("arabic",), "ru": ("russian",), "sv": ("swedish",), "tr": ("turkish",)}
-GENRE_LANGUAGES = {"k-pop": "ko", "j-pop": "ja", "mandopop": "zh", "cantopop": "yue", "reggaeton": "es",
-                   "latin pop": "es", "bossa nova": "pt", "samba": "pt", "city pop": "ja"}
+LANGUAGE_WORDS: dict[str, tuple[str, ...]] = load("languages")["language_words"]  # code -> the words for it
+GENRE_LANGUAGES: dict[str, str] = load("languages")["genre_languages"]  # genres that imply a language
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .lexicon import load
 from .mood import Mood, mood_levels, phrase_moods, read_mood, vocabulary
 from .records import Track
 from .text import phrase_key, words
@@ -38,20 +39,7 @@ LEXICON_CONFIDENCE = 0.5  # the lexicon says a word matched, not how sure that i
 REVISION = 2  # of the reading code below; part of the model's version, so a change re-reads stored tracks
 
 # What the prototype baseline compares a text with: a plain phrase per mood
-MOOD_DESCRIPTIONS = {
-    "happy": "happy, cheerful, joyful music", "sad": "sad, sorrowful, melancholy music",
-    "calm": "calm, relaxing, soothing music", "energetic": "energetic, lively, high-energy music",
-    "romantic": "romantic music, a love song", "melancholic": "melancholic, wistful, bittersweet music",
-    "angry": "angry, aggressive, furious music", "uplifting": "uplifting, inspiring, motivational music",
-    "dreamy": "dreamy, ethereal, atmospheric music", "nostalgic": "nostalgic, sentimental music full of memories",
-    "dark": "dark, eerie, haunting music", "party": "party music for dancing in a club",
-    "chill": "chill, laid-back, easygoing music", "focus": "music for focus and concentration while studying",
-    "epic": "epic, cinematic, grand music", "playful": "playful, fun, quirky music",
-    "hopeful": "hopeful, optimistic music", "tense": "tense, suspenseful, nervous music",
-    "sensual": "sensual, sexy, seductive music", "peaceful": "peaceful, serene, meditative music",
-    "groovy": "groovy, funky music with a groove", "heartbroken": "heartbroken music about a breakup",
-    "confident": "confident, powerful music with swagger", "reflective": "reflective, thoughtful, introspective music",
-}
+MOOD_DESCRIPTIONS: dict[str, str] = load("mood")["prototypes"]
 
 
 @dataclass(frozen=True)

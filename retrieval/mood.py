@@ -1,16 +1,15 @@
 """The mood model: turns what a listener says ("rainy evening", "gym", "伤感") into mood tags and energy/valence
 targets, and infers moods for catalog tracks that only carry style tags.
 
-The lexicon is packaged data (`mood_lexicon.json`): English and Chinese phrases, Encore's fixed mood vocabulary.
+The lexicon is packaged data (`lexicon/mood.json`): English and Chinese phrases, Encore's fixed mood vocabulary.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
+from .lexicon import load
 from .text import PhraseMatcher, phrase_key
 
 
@@ -52,7 +51,7 @@ class _Lexicon:
 
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
-    data = json.loads(resources.files("retrieval").joinpath("mood_lexicon.json").read_text(encoding="utf-8"))
+    data = load("mood")
     entries: dict[str, _Entry] = {}
     for raw in data["entries"]:
         entry = _Entry(tuple(raw["moods"]), _range(raw.get("energy")), _range(raw.get("valence")))

@@ -12,6 +12,7 @@ from .embed import Embedder
 from .filters import SCAN_LIMIT, Filters
 from .fusion import fuse, rrf_score
 from .lexical import LexicalIndex
+from .lexicon import load
 from .query import Request
 from .records import INFERRED_OUTPUTS, Track, energy_level, style_words_of
 
@@ -22,9 +23,7 @@ UNKNOWN_FIT = 0.4  # how well a track of unknown energy (or valence) fits an ask
 
 
 # artist fields that name no one: they never count towards the per-artist cap
-PLACEHOLDER_ARTISTS = frozenset({"unknown", "unknown artist", "various", "various artists", "va", "v.a.", "anonymous",
-                                 "n/a", "na", "none", "[unknown]", "(unknown)", "traditional", "artist", "untitled",
-                                 "unknown artists", "[no artist]", "no artist"})
+PLACEHOLDER_ARTISTS = frozenset(load("catalog")["placeholder_artists"])
 
 
 @dataclass(frozen=True)

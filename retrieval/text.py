@@ -12,10 +12,13 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .lexicon import load
+
 _WORD = re.compile(r"[\w&]+")
-NEGATING_WORDS = {"not", "no", "less", "without", "never", "nothing", "avoid", "hate"}
-NEGATING_PAIRS = {"don t", "dont want", "do not", "don t want", "not too", "not so", "nothing too"}
-NEGATING_CJK = ("不要", "不想", "不", "别", "没")
+_WORDS = load("request")
+NEGATING_WORDS = frozenset(_WORDS["negating_words"])  # a phrase right after one of these is negated
+NEGATING_PAIRS = frozenset(_WORDS["negating_pairs"])
+NEGATING_CJK: tuple[str, ...] = _WORDS["negating_cjk"]
 
 
 def words(text: str) -> list[str]:

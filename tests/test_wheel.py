@@ -29,8 +29,8 @@ def installed(tmp_path_factory) -> Path:
     wheel = next((root / "dist").glob("encore-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for data in ("retrieval/demo/catalog.jsonl", "retrieval/demo/comments.jsonl", "retrieval/demo/lyrics.jsonl",
-                 "retrieval/mood_lexicon.json", "retrieval/mood_model.npz",
-                 "agent/prompts/tools_system.txt", "retrieval/unsafe.json", "retrieval/common_words.json"):
+                 "retrieval/lexicon/mood.json", "retrieval/lexicon/request.json", "retrieval/mood_model.npz",
+                 "agent/prompts/tools_system.txt", "retrieval/lexicon/unsafe.json", "retrieval/lexicon/common.json"):
         assert data in names, f"{data} is not in the wheel"
     assert not [n for n in names if n.startswith(("evals/", "tests/", "bench/"))]  # harnesses stay in the checkout
     venv = root / "venv"
