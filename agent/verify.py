@@ -10,18 +10,21 @@ from dataclasses import dataclass
 
 from retrieval import Track
 from retrieval.query import ArtistMatcher
-from retrieval.text import phrase_key
+from retrieval.text import phrase_key, quoted, same_artist
+from retrieval.text import split_sentences as split_sentences_of
 from retrieval.vocab import common_words
 
-QUOTED = re.compile(r"[\"“«]([^\"“”«»]{2,80})[\"”»]")
+QUOTES = (2, 80)  # the lengths of a quoted title or artist in a reply
 NAME = r"((?:the\s+)?[A-Z][\w'&.\-]*(?:\s+(?:&\s+)?[A-Z][\w'&.\-]*){0,4})"  # "by The Artist Name"
 QUOTED_BY = re.compile(r"[\"“«]([^\"“”«»]{2,80})[\"”»],?\s+by\s+" + NAME)
 BY_ARTIST = re.compile(r"\bby\s+" + NAME)
-SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+REPLY_ENDS = ".!?。！？"  # a reply's sentences end here, or at a line break
 
 
 @dataclass
-class Verdict:
+class Checked:
+    """A text as the verifier leaves it: the sentences kept, and those dropped."""
+
     text: str
     dropped: list[str]
 
@@ -53,9 +56,9 @@ class Verifier:
                 return False
         for title, artist in QUOTED_BY.findall(sentence):  # "X" by Y: Y must be X's artist
             artists = self.by_title.get(phrase_key(title))
-            if artists is not None and not any(_same_artist(artist, a) for a in artists):
+            if artists is not None and not any(same_artist(artist, a) for a in artists):
                 return False
-        for title in QUOTED.findall(sentence):
+        for title in quoted(sentence, *QUOTES):
             key = phrase_key(title)
             if key not in self.titles and key not in self.artists and key not in self.albums:
                 return False
@@ -69,7 +72,7 @@ class Verifier:
         return True
 
     def _names_anything(self, sentence: str) -> bool:
-        if QUOTED.search(sentence) or BY_ARTIST.search(sentence):
+        if quoted(sentence, *QUOTES) or BY_ARTIST.search(sentence):
             return True
         if self.catalog_artists and self.catalog_artists.named_in_prose(sentence, common_words()):
             return True
@@ -81,23 +84,19 @@ class Verifier:
         key = phrase_key(name)
         return any(key == a or key.startswith(a + " ") or a.startswith(key + " ") for a in self.artists)
 
-    def check(self, text: str) -> Verdict:
+    def check(self, text: str) -> Checked:
         kept, dropped = [], []
         for sentence in split_sentences(text):
             (kept if self.sentence_ok(sentence) else dropped).append(sentence)
-        return Verdict(" ".join(kept).strip(), dropped)
-
-
-def _same_artist(named: str, artist: str) -> bool:
-    key = phrase_key(named)
-    return key == artist or artist.startswith(key + " ") or key.startswith(artist + " ")
+        return Checked(" ".join(kept).strip(), dropped)
 
 
 def asked_names(text: str) -> tuple[str, ...]:
     """The titles and artists a message names in quotes or after "by": what the model must not repeat unless the
     catalog has them."""
-    return tuple(dict.fromkeys([*QUOTED.findall(text or ""), *BY_ARTIST.findall(text or "")]))
+    return tuple(dict.fromkeys([*quoted(text, *QUOTES), *BY_ARTIST.findall(text or "")]))
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCE.split(text or "") if s and s.strip()]
+    """A reply's sentences, as the verifier judges them."""
+    return split_sentences_of(text, REPLY_ENDS, lines=True)

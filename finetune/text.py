@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 from retrieval.lexicon import load
+from retrieval.text import split_sentences
 
 from .dedup import normal
 
@@ -42,7 +43,7 @@ def limit(text: str, limit_chars: int = MAX_CHARS) -> str:
 
 def sentences(text: str) -> list[str]:
     """Whole sentences (cut at . ! ? only, so none ends in a semicolon's half)."""
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if s.strip()]
+    return split_sentences(text)
 
 
 STOPWORDS = {lang: frozenset(words) for lang, words in load("languages")["stopwords"].items()}

@@ -22,13 +22,12 @@ from . import Track
 from .lexicon import load
 from .plans import WRITTEN_FACTS, Point
 from .query import ArtistMatcher
-from .text import phrase_key
+from .text import QUOTED, phrase_key, same_artist
 from .vocab import claims as term_claims
 from .vocab import common_words, terms
 
 REASONS = ("name", "number", "term", "self", "unsafe", "garbled", "refused", "empty")
 
-QUOTED = re.compile(r"[\"\u201c\u00ab]([^\"\u201c\u201d\u00ab\u00bb]{1,300})[\"\u201d\u00bb]")
 CAPITALISED = re.compile(r"\b[A-Z][\w'\u2019&.\-]*(?:\s+(?:(?:of|the|and|de|la|le|von|van|del|da|&)\s+)?"
                          r"[A-Z][\w'\u2019&.\-]*)*")
 FIRST_PERSON = re.compile(r"(?i)(?<![-\w'])(i|i'm|i've|i'd|i'll|me|my|mine|myself|we|we're|we've|our|ours|us)"
@@ -298,8 +297,8 @@ def _attributions(text: str) -> list[tuple[str, str]]:
 
 
 def _same(named: str, artist: str) -> bool:
-    a, b = phrase_key(named), phrase_key(artist)
-    return a == b or b.startswith(a + " ") or a.startswith(b + " ") or a in b
+    """As `same_artist`, and a credited name inside the artist's ("Garfunkel" in "Simon & Garfunkel")."""
+    return same_artist(named, artist) or phrase_key(named) in phrase_key(artist)
 
 
 UNIT = re.compile(r"\s*-?\s*(minutes?|mins?|seconds?|secs?|bpm|beats per minute)\b", re.I)

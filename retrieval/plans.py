@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .artists import ArtistMatcher
 from .records import ENERGY_WORDS, Track, energy_level
-from .text import phrase_key
+from .text import phrase_key, split_sentences
 from .vocab import common_words, instruments, terms
 
 SYSTEM = (
@@ -166,7 +166,8 @@ def qualities(track: Track) -> list[str]:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?;])\s+", " ".join(text.split())) if len(s.strip()) > 3]
+    """A description's sentences (a semicolon ends one too), of four characters or more."""
+    return split_sentences(text, ".!?;", shortest=4)
 
 
 SENTENCE_END = re.compile(r"[.!?]['\")\]\u201d]*(?=\s|$)")

@@ -21,6 +21,33 @@ NEGATING_PAIRS = frozenset(_WORDS["negating_pairs"])
 NEGATING_CJK: tuple[str, ...] = _WORDS["negating_cjk"]
 
 
+def split_sentences(text: str, ends: str = ".!?", lines: bool = False, shortest: int = 1) -> list[str]:
+    """The sentences of `text`, cut after any of `ends` followed by space; with `lines`, also at every line break
+    (and spacing inside a sentence kept), else the text's spacing is made single first. Pieces shorter than
+    `shortest` characters are left out. The one splitter: replies are checked (`.!?` and CJK stops, by line),
+    descriptions planned (`;` too) and training texts cut with it."""
+    if lines:
+        parts = re.split(rf"(?<=[{re.escape(ends)}])\s+|\n+", text or "")
+    else:
+        parts = re.split(rf"(?<=[{re.escape(ends)}])\s+", " ".join((text or "").split()))
+    return [part.strip() for part in parts if part and len(part.strip()) >= shortest]
+
+
+QUOTED = re.compile(r"[\"\u201c\u00ab]([^\"\u201c\u201d\u00ab\u00bb]{1,300})[\"\u201d\u00bb]")  # a quoted title
+
+
+def quoted(text: str, shortest: int = 1, longest: int = 300) -> list[str]:
+    """What `text` quotes (straight, curly or angle quotation marks), each of `shortest` to `longest` characters."""
+    return [q for q in QUOTED.findall(text or "") if shortest <= len(q) <= longest]
+
+
+def same_artist(named: str, artist: str) -> bool:
+    """A name as written is this artist: the same words, or the one the start of the other ("Elliott" for
+    "Elliott Smith", "The National" for "The National Parks")."""
+    a, b = phrase_key(named), phrase_key(artist)
+    return a == b or b.startswith(a + " ") or a.startswith(b + " ")
+
+
 def words(text: str) -> list[str]:
     if not text.isascii():  # NFKC leaves ASCII as it is
         text = unicodedata.normalize("NFKC", text)

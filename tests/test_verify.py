@@ -36,3 +36,9 @@ def test_names_the_listener_wrote_are_not_repeated_unless_the_catalog_has_them()
     assert not verifier.sentence_ok("Fans of ghost band will enjoy it.")
     assert verifier.sentence_ok("Hallelujah is a slow, aching ballad.")  # the catalog has it
     assert verifier.sentence_ok("A slow, aching ballad for a late night.")
+
+
+def test_a_one_letter_quote_does_not_turn_the_words_between_quotes_into_a_title():
+    """One quotation pattern for the verifier and the claim checker: a quote too short to be a title is skipped
+    whole, so the text between two quotes is never read as one (it once made ' y ' a title here)."""
+    assert asked_names('x "a" y "bb" and \u00abTitle\u00bb z') == ("bb", "Title")
