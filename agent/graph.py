@@ -182,7 +182,6 @@ class Agent:
             elif not taste.liked:
                 taste.notes.append("no listening history yet: `encore history import FILE --user NAME` adds one")
         plan = _plan(turn, taste)
-        plan.reading = turn.request
         if feedback.n:  # asked for exactly this many (the CPCD eval's 100)
             plan.n = int(feedback.n)
         elif feedback.default_n and not turn.n and plan.intent != "playlist":
@@ -203,6 +202,7 @@ class Agent:
 
     def _retrieve(self, state: ChatState, config: RunnableConfig) -> dict[str, Any]:
         plan = plan_of(state)
+        # set at understand; a turn resumed from its checkpoint has only the words (the reading is not stored)
         request = plan.request or (self.read(plan.search) if plan.search else None)
         if request is not None and plan.hints:
             request = merge(request, plan.hints, self.catalog.artist_matcher())
@@ -302,8 +302,8 @@ class Agent:
         if not describe:
             return {"title": "", "description": "", "tracks": [track_dict(h) for h in hits]}
         verifier = Verifier([h.track for h in hits], self.catalog.artist_matcher(), tuple(turn.like_artists))
-        asked = turn.request if turn.request is not None and turn.request.text == text.strip() else text
-        title, description = writing.playlist(None if private else self.chat(), asked, hits, verifier)
+        title, description = writing.playlist(None if private else self.chat(), self.read(text.strip()), hits,
+                                              verifier)
         return {"title": title, "description": description, "tracks": [track_dict(h) for h in hits]}
 
     def playlist_written(self, text: str, n: int = 12, chat: BaseChatModel | None = None) -> dict[str, Any]:

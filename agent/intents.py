@@ -19,7 +19,7 @@ from retrieval.search import Evidence, why
 from retrieval.settings import DEMO_DIR
 
 from . import writing
-from .state import Candidate, Extra, Pick, Plan, candidates_of, extra_of, picks_of, plan_of
+from .state import Candidate, Extra, Pick, candidates_of, extra_of, picks_of, plan_of
 from .taste import Taste
 from .verify import Verifier, asked_names, split_sentences
 
@@ -83,7 +83,7 @@ class Intents:
 
         dropped: list[str] = []
         try:
-            comment = writing.remark(self.chat(), self._message(plan), shared, plan.notes, prose, streamed,
+            comment = writing.remark(self.chat(), self.read(plan.text), shared, plan.notes, prose, streamed,
                                      dropped) if shared else ""
         except Exception as error:  # the model is down or failed: the grounded picks stand on their own
             log.warning("no remark from the model: %s", error)
@@ -107,7 +107,8 @@ class Intents:
             _emit(on_text, text)
             return {"reply": text, "picks": []}
         verifier = self._verifier(hits, state)
-        request = self._message(plan) if plan.has_content else (self.read(taste.topic) if taste.topic else "")
+        asked = plan.text if plan.has_content else taste.topic
+        request = self.read(asked) if asked else ""
         private = self.private(candidates_of(state)) & {h.track.id for h in hits}
         title, description = writing.playlist(None if private else self.chat(), request or "a playlist", hits,
                                               verifier)  # a served model never sees what the history brought
@@ -223,11 +224,6 @@ class Intents:
     def _hits(self, picks: list[Pick]) -> list[Hit]:
         index = self.catalog.index()
         return [hit for hit in (p.hit(index) for p in picks) if hit is not None]
-
-    def _message(self, plan: Plan) -> str | Request:
-        """The message for the writer: as the turn read it, when that reading is of these very words."""
-        reading = plan.reading
-        return reading if reading is not None and reading.text == plan.text else plan.text
 
     def _listing(self, hits: list[Hit], verifier: Verifier) -> str:
         lines = []

@@ -40,9 +40,8 @@ class Plan(BaseModel):
     habitual: bool = False  # "like what I usually play": the listening profile is what they ask for
     shows_tracks: bool = False  # the reply shows a list (the cards change)
     hints: Hints | None = None  # what the model added to the rules, for a new request
-    # parsed, for this turn only (rebuilt from the words when needed; never checkpointed)
-    reading: SkipValidation[Request | None] = Field(default=None, exclude=True)  # the message
-    request: SkipValidation[Request | None] = Field(default=None, exclude=True)  # `search`
+    # `search` parsed, for this turn only (rebuilt from the words when needed; never checkpointed)
+    request: SkipValidation[Request | None] = Field(default=None, exclude=True)
 
 
 class Feedback(BaseModel):
