@@ -28,11 +28,6 @@ SLOWER = tuple(phrase for phrase, (field, way) in MOVES.items() if field == "ene
 LIKE_WORDS = r"(?:like|love|liked|loved|enjoy|enjoyed|dig|great|perfect|nice|good|keep)"
 DISLIKE_WORDS = r"(?:dislike|hate|hated|skip|remove|drop|not|don't like|do not like|didn't like|bad|meh|boring)"
 GREETINGS = frozenset(_CHAT["greetings"])
-EXCLUSION = (r"(?:don't|do not|didn't|never|can't stand|cannot stand|hate|dislike|no more|not|without|except|"
-             r"skip|no|less|enough)\s+(?:like\s+|love\s+|want\s+|any\s+|more\s+|of\s+|songs by\s+|music by\s+)*"
-             r"(.{2,60}?)(?=[,.!?;]|\s+(?:but|and|please|anymore|any more)\b|$)")
-BLOCK = (r"\b(?:no more|no|not|without|less|skip the|enough)\s+([a-z][a-z&' -]{2,20}?)s?"
-         r"(?=[,.!?;]|\s+(?:please|anymore|any more|but|and|or)\b|$)")
 RESET = re.compile(r"^\s*(?:let's\s+|please\s+)?(?:start (?:over|again|fresh|from scratch)|forget (?:that|it|all that|"
                    r"everything|what i said)|reset|clear (?:it|that|everything|all)|new conversation|从头开始|重新开始|"
                    r"忘了吧|重来)\b")
@@ -131,7 +126,7 @@ def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatc
     if turn.exclude_artists:
         turn.request = _without_artists(turn.request, turn.exclude_artists)
     turn.seed_titles = titles.find(plain) if titles else ()
-    turn.block_words = _blocked(lowered)
+    turn.block_words = _blocked(turn.request)
     energy = [m.direction for m in stated.moves if m.field == "energy"]
     turn.energy_shift = 0.2 * energy[-1] if energy else 0.0
     turn.year_min, turn.year_max = turn.request.year_min, turn.request.year_max
@@ -157,8 +152,6 @@ def _strip_modifiers(text: str) -> str:
         out = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", out, flags=re.I)
     out = re.sub(r"\b(?:only|just)?\s*(?:before|after|since|until|pre-?|post-?|from|older than|newer than)\s*"
                  r"(?:19|20)\d\d\b", " ", out, flags=re.I)
-    out = re.sub(EXCLUSION, " ", out, flags=re.I)
-    out = re.sub(BLOCK, " ", out, flags=re.I)
     out = re.sub(r"(?:#|\bno\.?\s*|\bnumber\s+|\btrack\s+|\bsong\s+)\d{1,2}\b|[👍👎]|(?<![\w-])[+-]\s*\d{1,2}\b", " ",
                  out, flags=re.I)
     out = re.sub(r"\b(?:the\s+)?(?:" + "|".join(ORDINALS) + r"|last)\b(?:\s+(?:one|song|track|pick))?", " ", out,
@@ -197,6 +190,8 @@ def _content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[^\W\d_]{3,}", text.casefold()) if w not in STOP and w not in _MODIFIER_WORDS]
 
 
+_SAY_NOTHING = frozenset(_CHAT["not_styles"])  # "not too similar or different" keeps nothing out
+BLOCK_CUES = frozenset(_CHAT["block_cues"])  # the refusals that keep a style word out: "no", "without", "skip"
 _ENERGY_WORDS = {w for phrase in FASTER + SLOWER for w in phrase.split()} - {"more", "less"}
 _MODIFIER_WORDS = _ENERGY_WORDS | frozenset(_CHAT["modifier_words"])  # the words of refinements and feedback
 
@@ -237,15 +232,24 @@ def _without_artists(request: Request, excluded: tuple[str, ...]) -> Request:
     return replace(request, artists=tuple(a for a in request.artists if a not in excluded))
 
 
-def _blocked(lowered: str) -> tuple[str, ...]:
-    """Style words to keep out: "no more ballads", "no rap", "without vocals" is handled as instrumental."""
+def _blocked(request: Request) -> tuple[str, ...]:
+    """Words to keep out that no lexicon knows, as the parser read their refusal ("no more remixes" -> "remix"),
+    after the chat's own cues for a style word (not "don't know"); what a lexicon knows is a constraint already."""
     found = []
-    for m in re.finditer(BLOCK, lowered):
-        word = m.group(1).strip()
-        if (word in STOP or word in {"vocal", "lyric", "singing", "word"} or word.split()[0] in STOP
-                or word in _ENERGY_WORDS or f"less {word}" in FASTER + SLOWER):
+    for cue, phrase in request.open_refusals:
+        words = phrase.split()
+        while words and words[-1] in STOP | _SAY_NOTHING:  # "no disney songs": disney
+            words.pop()
+        if (cue not in BLOCK_CUES or not 0 < len(words) <= 2 or words[0] in STOP | _SAY_NOTHING
+                or any(w in _ENERGY_WORDS for w in words)):
             continue
-        found.append(word)
+        found.append(" ".join([*words[:-1], _singular(words[-1])]))
     return tuple(dict.fromkeys(found))
+
+
+def _singular(word: str) -> str:
+    if re.search(r"(?:x|ch|sh|ss)es$", word):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 

@@ -46,7 +46,11 @@ from .parse_words import (
     NOT_GENRE_PHRASES,
     NOT_GENRES,
     NOT_STYLE_WORDS,
+    OPEN_FILLER,
+    OPEN_PHRASE,
+    OPEN_STOP,
     POST_CUES,
+    PRE_CUES,
     PRONOUN,
     SIMILAR,
     STYLES,
@@ -72,6 +76,9 @@ class Reading:
     search_text: str  # the request without the words of what it refuses
     refused: list[str] = field(default_factory=list)  # those words
     core: str = ""  # what is left once eras, counts, references, moves and refusals are taken out
+    # refusals of words outside the lexicons ("no more remixes", "without the live versions"): (cue, phrase);
+    # not constraints (nothing in a catalog field says "remix"), but not something to play either: out of `core`
+    open_refusals: list[tuple[str, str]] = field(default_factory=list)
 
 
 def read_constraints(text: str, artists: ArtistMatcher | None = None, now: int | None = None) -> Reading:
@@ -105,8 +112,40 @@ def read_constraints(text: str, artists: ArtistMatcher | None = None, now: int |
                 refused.append(cue)
     _pronoun_refusals(s, c)
     moves = [(f.start, f.end) for f in found if f.kind == "move"]
-    core = _blank(s, refused + structural + moves)
-    return Reading(c, _without(text, s, refused), [s[a:b] for a, b in refused], core)
+    opened = _open_refusals(s, clauses, found, taken)
+    core = _blank(s, refused + structural + moves + [span for span, _, _ in opened])
+    return Reading(c, _without(text, s, refused), [s[a:b] for a, b in refused], core,
+                   [(cue, phrase) for _, cue, phrase in opened])
+
+
+def _open_refusals(s: str, clauses, found: list[_Found], taken: list[bool]):
+    """Refusals whose object no lexicon knows: a cue, its fillers ("any", "more of the") and one to four words
+    up to the clause's end or the next "and"/"or"/"please", where no term or structure was read; "and"/"or"
+    go on refusing ("no remixes or covers")."""
+    out: list[tuple[tuple[int, int], str, str]] = []
+    for clause in clauses:
+        for m in _CUE_RE.finditer(s, clause[0], clause[1]):
+            start = m.end()
+            first = True
+            while start < clause[1]:
+                stop = OPEN_STOP.search(s, start, clause[1])
+                end = stop.start() if stop else clause[1]
+                if rest := OPEN_FILLER.match(s, start, end):
+                    start = rest.end()
+                phrase = s[start:end].strip(" '")
+                if (any(start <= f.start < end for f in found) or any(taken[start:end])
+                        or not OPEN_PHRASE.fullmatch(phrase)):
+                    break
+                out.append(((m.start() if first else start, end), m.group(0), phrase))
+                first = False
+                if not stop or stop.group(1) not in ("and", "or", "nor"):
+                    break
+                start = stop.end()
+    return out
+
+
+_CUE_RE = re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(c) for c in sorted(PRE_CUES, key=len, reverse=True))
+                     + r")(?![\w'])")
 
 
 def _prepare(text: str) -> str:

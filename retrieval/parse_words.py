@@ -44,6 +44,10 @@ BREAK = re.compile(r"[,;.!?，。；！？\n]|\s(?:but|yet|though|although|howev
 ERA_FILLER = re.compile(r"^\W*(?:(?:anything|something|songs?|stuff|music|tracks?|released|made|recorded|written|"
                         r"from|the|that|which|came|come|out|any|of|in|were|are|is|was|one|ones|too|really|please|"
                         r"all|at|me|play|give|hits?|的|歌|放|听|来点|要)\W*)*$")
+# an open refusal (a refused phrase no lexicon knows): the fillers after its cue, where it stops, what it may be
+OPEN_FILLER = re.compile(r"\s*(?:(?:like|love|want|any|more|of|the|songs by|music by|to hear|hear)\s+)*")
+OPEN_STOP = re.compile(r"\s+(and|or|nor|please|anymore|any more|thanks|thank you|tonight|today|for now)\b")
+OPEN_PHRASE = re.compile(r"[^\W\d_][\w&-]{1,30}(?:'\w+)?(?:\s+[\w&-]{1,30}(?:'\w+)?){0,3}")
 COORDINATED = re.compile(r"^\W*(?:(?:and|or|nor|either|neither|any|no|the|more|of|&|/|、|和|或|也)\W*)*$")
 PRONOUN = re.compile(r"\b(?:not|no|without|except)\s+(?:her|him|them|it|itself|himself|herself|themselves)\b")
 

@@ -33,6 +33,7 @@ class Request:
     constraints: Constraints = field(default_factory=Constraints)  # everything stated, with polarity
     words: str = ""  # the text without the words of what it refuses ("keep metal out" does not search "metal")
     core: str | None = None  # the text without any constraint's words: what is left to say what to play
+    open_refusals: tuple[tuple[str, str], ...] = ()  # (cue, phrase) refused outside the lexicons: "no remixes"
 
     def search_text(self) -> str:
         """The text to embed and match: the request (less what it refuses) plus the English mood and genre words
@@ -66,7 +67,8 @@ def read_request(text: str, artists: ArtistMatcher | None = None, now: int | Non
                    genre_phrases=tuple(phrases), year_min=era.low if era else None,
                    year_max=era.high if era else None, instrumental=c.vocals == "instrumental",
                    artists=tuple(dict.fromkeys(named)), constraints=c,
-                   words=reading.search_text if reading.refused else "", core=reading.core)
+                   words=reading.search_text if reading.refused else "", core=reading.core,
+                   open_refusals=tuple(reading.open_refusals))
 
 
 def read_content(text: str, artists: ArtistMatcher | None = None) -> Request:

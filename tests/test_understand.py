@@ -56,9 +56,30 @@ def test_refinements():
     assert turn("faster").energy_shift > 0 and turn("calmer please").energy_shift < 0
     t = turn("only before 2000")
     assert (t.year_min, t.year_max) == (None, 1999)
-    assert turn("no more ballads").block_words == ("ballad",)
+    t = turn("no more ballads")  # a style the lexicon knows is a constraint, not a word to block
+    assert t.block_words == () and ("style", "exclude", "ballad") in t.request.constraints.triples()
+    assert t.intent == "refine"
     assert turn("I don't like Coldplay").exclude_artists == ("coldplay",)
     assert turn("I don't like Coldplay").block_words == ()
+
+
+@pytest.mark.parametrize(("text", "blocked"), [
+    ("no more remixes", ("remix",)),
+    ("without the live versions please", ("live version",)),
+    ("no remixes or covers, something warm", ("remix", "cover")),
+    ("skip the karaoke stuff", ("karaoke",)),
+    ("enough of the medleys", ("medley",)),
+    ("something upbeat but not too similar or different", ()),
+    ("I don't know, something chill", ()),  # not a refusal the chat keeps
+    ("no thanks", ()),
+    ("no metal please", ()),  # known: a constraint
+])
+def test_words_no_lexicon_knows_are_kept_out(text, blocked):
+    """The parser finds the refusal of a word outside the lexicons; the chat keeps it as a word to block, and
+    the refused words never count as something to play."""
+    t = turn(text)
+    assert t.block_words == blocked
+    assert not any(w in (t.request.core or "") for w in blocked)
 
 
 def test_something_like_an_artist_but_different():
