@@ -1,10 +1,12 @@
 """The JSON outputs of a fixed set of commands, recorded before a refactor and compared after it.
 
-    python bench/outputs.py record OUT.json [--cpcd]     # in a fresh $ENCORE_HOME: setup, then every command
+    python bench/outputs.py record OUT.json [--cpcd] [--home DIR] [--encore CMD]  # setup, then every command
     python bench/outputs.py compare OLD.json NEW.json   # one line per command that differs, and where
 
 Greedy decoding (`ENCORE_TEMPERATURE=0`) makes the model's text repeatable on one machine. `--cpcd` also ingests
-CPCD's tracks and runs `encore eval cpcd` on its first five dialogs (a few minutes more).
+CPCD's tracks and runs `encore eval cpcd` on its first five dialogs (a few minutes more). Each record works on a
+copy of a home set up once: a fresh one, or the one `--home` names (set up on its first use). Two versions
+recorded from the same `--home` share one ingest, so what differs is their code, not an index built anew.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CPCD = ROOT.parent / "shared" / "datasets" / "cpcd"
-ENCORE = str(Path(sys.executable).with_name("encore"))
+ENCORE = [str(Path(sys.executable).with_name("encore"))]  # --encore names another (an older checkout's)
+DONE = "outputs.base"  # marks a home that setup (and the CPCD ingest) finished
 
 REQUESTS = ["rainy evening, something calm and a little sad", "我今天很伤感", "upbeat pop but no Taylor Swift",
             "instrumental jazz from the 50s", "something like Bon Iver but less sleepy", "angry music for the gym",
@@ -52,17 +56,25 @@ def commands(work: Path) -> dict[str, tuple[list[str], str | None]]:
 
 
 def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
-    done = subprocess.run([ENCORE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=1800)
+    done = subprocess.run([*ENCORE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
         raise SystemExit(f"encore {' '.join(args)} exited {done.returncode}: {done.stderr[-1000:]}")
     return done.stdout
 
 
-def record(out: Path, cpcd: bool) -> None:
+def record(out: Path, cpcd: bool, base: Path | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="encore-outputs-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENCORE_")}
-    env.update(ENCORE_HOME=str(work / "home"), ENCORE_TEMPERATURE="0")
-    run(["setup"], env)
+    env["ENCORE_TEMPERATURE"] = "0"
+    base = base or work / "base"
+    if not (base / DONE).exists():  # set up (and ingest CPCD) once; every record then works on a copy
+        env["ENCORE_HOME"] = str(base)
+        run(["setup"], env)
+        if cpcd:
+            run(["ingest", str(CPCD / "tracks.jsonl"), "--format", "cpcd", "--collection", "cpcd", "--quiet"], env)
+        (base / DONE).write_text("setup done\n", encoding="utf-8")
+    shutil.copytree(base, work / "home")  # sessions, likes and profiles written below never reach the base
+    env["ENCORE_HOME"] = str(work / "home")
     results: dict[str, str] = {}
     for name, (args, stdin) in commands(work).items():
         print(name, file=sys.stderr, flush=True)
@@ -71,7 +83,6 @@ def record(out: Path, cpcd: bool) -> None:
         dialogs = work / "dialogs.jsonl"
         lines = (CPCD / "dialogs.dev.jsonl").read_text(encoding="utf-8").splitlines()[:5]
         dialogs.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        run(["ingest", str(CPCD / "tracks.jsonl"), "--format", "cpcd", "--collection", "cpcd", "--quiet"], env)
         preds = work / "preds.jsonl"
         run(["eval", "cpcd", "--dialogs", str(dialogs), "--collection", "cpcd", "--out", str(preds)], env)
         results["eval-cpcd"] = preds.read_text(encoding="utf-8")
@@ -99,12 +110,16 @@ def main() -> None:
     rec = sub.add_parser("record")
     rec.add_argument("out", type=Path)
     rec.add_argument("--cpcd", action="store_true")
+    rec.add_argument("--encore", help="the command to record instead of this venv's encore")
+    rec.add_argument("--home", type=Path, help="a set-up home to copy for each record (set up on its first use)")
     cmp_ = sub.add_parser("compare")
     cmp_.add_argument("old", type=Path)
     cmp_.add_argument("new", type=Path)
     args = parser.parse_args()
     if args.verb == "record":
-        record(args.out, args.cpcd)
+        if args.encore:
+            ENCORE[:] = [args.encore]
+        record(args.out, args.cpcd, args.home)
     else:
         raise SystemExit(compare(args.old, args.new))
 
