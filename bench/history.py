@@ -11,7 +11,8 @@ index of the freemusi.cc import (no embedding: that is ingest's cost, measured b
 
     .venv/bin/python bench/history.py        # needs ../shared/datasets/freemusicc
 
-Prints a table; writes bench/out/history.json and bench/out/history.png.
+Prints a table; writes bench/out/history.json and bench/out/history.png; `--record` (the one argument) keeps the
+table in bench/results for the docs.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ def main() -> None:
         sys.exit(f"bench/history.py needs {SHARED}")
     from agent.listening import Profiles
     from agent.listening.history import read_history
+    from evals.results import Table, record
     from retrieval.importers import read_source
     from retrieval.lexical import LexicalIndex
     from retrieval.settings import Settings
@@ -128,16 +130,20 @@ def main() -> None:
                 ("re-import (nothing new)", reimport_s, again.added, f"{again.total} plays stored")]
     print(f"\n{len(parsed.plays)} plays ({distinct} distinct written pairs, {size:.1f} MB in {len(files)} files)\n")
     print(f"median of {REPEATS} alternating runs each; a fresh profile every import\n")
-    print("| step | seconds | plays/s | plays added | notes |\n|---|---:|---:|---:|---|")
-    for name, seconds, added, note in rows:
-        print(f"| {name} | {seconds:.2f} | {PLAYS / seconds:,.0f} | {added} | {note} |")
-    print(f"\nimport / parse = {import_s / parse_s:.2f}x (target <= 3x); import {import_s:.1f} s (target < 60 s); "
-          f"match rate {report.matched / max(1, report.read):.1%}")
+    table = Table(["step", "seconds", "plays/s", "plays added", "notes"],
+                  [[name, f"{seconds:.2f}", f"{PLAYS / seconds:,.0f}", f"{added:,}", note]
+                   for name, seconds, added, note in rows], "lrrrl")
+    lines = [f"import / parse = {import_s / parse_s:.2f}x (target <= 3x); import {import_s:.1f} s (target < 60 s)",
+             f"{report.matched:,} of {report.read:,} plays match ({report.matched / max(1, report.read):.1%}), "
+             f"from {distinct:,} distinct written (artist, title) pairs"]
+    print(table.markdown() + "\n\n" + "\n".join(lines))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "history.json").write_text(json.dumps({"plays": PLAYS, "distinct": distinct, "parse_s": parse_s,
                                                   "import_s": import_s, "reimport_s": reimport_s,
                                                   "matched": report.matched, "unmatched": report.unmatched}))
     _plot(rows)
+    if "--record" in sys.argv[1:]:
+        print(f"recorded: {record('history', [table], lines)}")
 
 
 def _plot(rows) -> None:

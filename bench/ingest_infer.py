@@ -6,7 +6,8 @@ machine that slows down or speeds up over the run does not favour either side. T
     .venv/bin/python bench/ingest_infer.py                  # 2 rounds (4 ingests of 4,000 tracks, ~5 minutes)
     .venv/bin/python bench/ingest_infer.py --rounds 1 --limit 1000
 
-Prints a table, writes bench/out/ingest_infer.png and bench/out/ingest_infer.json.
+Prints a table, writes bench/out/ingest_infer.png and bench/out/ingest_infer.json; `--record` keeps the table in
+bench/results for the docs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CAPTIONS = ROOT.parent / "shared" / "datasets" / "musiccaps" / "musiccaps.dev.csv"
 OUT = ROOT / "bench" / "out"
+from evals.results import Table, record  # noqa: E402
 from retrieval.settings import apply_process_defaults  # noqa: E402
 
 apply_process_defaults()
@@ -89,6 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=2, help="pairs of ingests, ABBA order")
     parser.add_argument("--limit", type=int, default=4000, help="captions to ingest")
+    parser.add_argument("--record", action="store_true", help="keep the table in bench/results for the docs")
     args = parser.parse_args()
     if not CAPTIONS.is_file():
         sys.exit(f"bench: the MusicCaps captions are missing ({CAPTIONS})")
@@ -116,13 +119,17 @@ def main() -> None:
               "inference_alone_share": round(alone / min(times[False]), 4),
               "tracks_with_inferred_moods": with_moods, "all_no_infer_s": [round(t, 1) for t in times[False]],
               "all_infer_s": [round(t, 1) for t in times[True]]}
-    print("\n| tracks | --no-infer s | with inference s | ratio (target <= 1.20) | inference alone s "
-          "(share of the fastest plain ingest) | tracks given inferred moods |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    print(f"| {count:,} | {result['no_infer_s']} | {result['infer_s']} | {result['ratio']:.3f} | "
-          f"{result['inference_alone_s']} ({100 * result['inference_alone_share']:.1f}%) | {with_moods:,} |")
+    table = Table(["tracks", "--no-infer s", "with inference s", "ratio (budget 1.20)",
+                   "inference alone s (share of the fastest plain ingest)", "tracks given inferred moods"],
+                  [[f"{count:,}", str(result["no_infer_s"]), str(result["infer_s"]), f"{result['ratio']:.3f}",
+                    f"{result['inference_alone_s']} ({100 * result['inference_alone_share']:.1f}%)",
+                    f"{with_moods:,}"]],
+                  "rrrrrr")
+    print("\n" + table.markdown())
     (OUT / "ingest_infer.json").write_text(json.dumps(result, indent=2))
     print(f"\nplot: {plot(result)}")
+    if args.record:
+        print(f"recorded: {record('ingest_infer', [table], [f'medians of {args.rounds} rounds in ABBA order'])}")
 
 
 if __name__ == "__main__":

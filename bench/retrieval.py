@@ -9,7 +9,7 @@ re-mixing the real tracks' fields. Embedding 200k documents would take ~40 minut
 the synthetic vectors are the real tracks' vectors plus noise, served to the real ingest path by a stand-in
 embedder; the table says so, and the embedding rate measured at the smaller sizes gives the full cost.
 Queries are real requests people typed (../shared/datasets/queries). Prints a markdown table, writes
-bench/out/retrieval.png and bench/out/retrieval.json.
+bench/out/retrieval.png and bench/out/retrieval.json; `--record` keeps the table in bench/results for the docs.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "datasets"
 OUT = ROOT / "bench" / "out"
+from evals.results import Table, record  # noqa: E402
 from retrieval.settings import apply_process_defaults  # noqa: E402
 
 apply_process_defaults()
@@ -166,6 +167,7 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["1000", "all", "200000"],
                         help="catalog sizes; 'all' = every good freemusi.cc track (21,427)")
     parser.add_argument("--queries", type=int, default=200, help="real requests timed per size")
+    parser.add_argument("--record", action="store_true", help="keep the table in bench/results for the docs")
     args = parser.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"bench: the shared datasets are missing ({SHARED})")
@@ -188,13 +190,14 @@ def main() -> None:
                                 "synthetic, vectors precomputed (store + index only)")
         results.append(result)
         print(json.dumps(results[-1]), flush=True)
-    print("\n| tracks | ingest tracks/s | Encore p50 ms | Encore p95 ms | numpy p50 ms | numpy p95 ms | catalog |")
-    print("|---:|---:|---:|---:|---:|---:|---|")
-    for r in results:
-        print(f"| {r['tracks']:,} | {r['ingest_tracks_per_s']} | {r['encore_p50_ms']} | {r['encore_p95_ms']} | "
-              f"{r['baseline_p50_ms']} | {r['baseline_p95_ms']} | {r['note']} |")
+    table = Table(["tracks", "ingest tracks/s", "Encore p50 / p95 ms", "numpy brute force p50 / p95 ms", "catalog"],
+                  [[f"{r['tracks']:,}", str(r["ingest_tracks_per_s"]), f"{r['encore_p50_ms']} / {r['encore_p95_ms']}",
+                    f"{r['baseline_p50_ms']} / {r['baseline_p95_ms']}", r["note"]] for r in results], "rrrrl")
+    print("\n" + table.markdown())
     (OUT / "retrieval.json").write_text(json.dumps(results, indent=2))
     print(f"\nplot: {plot(results)}")
+    if args.record:
+        print(f"recorded: {record('retrieval', [table], [f'{len(queries)} real requests timed per size'])}")
 
 
 if __name__ == "__main__":

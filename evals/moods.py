@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from evals.results import Table
 from retrieval.errors import EncoreError
 from retrieval.infer import LexiconReader, MoodModel, PrototypeReader, Texts, packaged_model, texts_of
 from retrieval.mood import vocabulary
@@ -272,23 +273,17 @@ def _cell(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def tables(report: MoodReport) -> str:
-    def table(head: list[str], rows: list[list[str]]) -> list[str]:
-        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-        line = lambda r: "  ".join(c.ljust(w) if i < 2 else c.rjust(w)  # noqa: E731
-                                   for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        return [line(head), "  ".join("-" * w for w in widths), *map(line, rows)]
-
-    out = ["Moods from MusicCaps captions (report half) against the musicians' aspect terms", ""]
-    out += table(["method", "reader", "clips", "macro-F1", "micro-F1", "P@3", "energy AUC"],
-                 [[_label(s.method), s.method, str(s.items), _cell(s.macro_f1), _cell(s.micro_f1), _cell(s.p_at_3),
-                   _cell(s.energy)] for s in report.musiccaps])
-    out += ["", f"classifier macro-F1 / best baseline = {report.ratio():.2f}x (bar: 1.20x)", "",
-            "Moods from Encore's demo texts against their own labels (hidden from the readers)", ""]
-    out += table(["set", "reader", "items", "hit@3", "F1", "energy r", "valence r"],
+def tables(report: MoodReport) -> tuple[list[Table], list[str]]:
+    """The MusicCaps report half beside the baselines, then Encore's demo texts (labels hidden from the readers);
+    and the figures printed beside them."""
+    captions = Table(["reader", "clips", "macro-F1", "micro-F1", "P@3", "energy AUC (slow vs fast tempo clips)"],
+                     [[f"{s.method} ({_label(s.method)})", str(s.items), _cell(s.macro_f1), _cell(s.micro_f1),
+                       _cell(s.p_at_3), _cell(s.energy)] for s in report.musiccaps])
+    demo = Table(["texts", "reader", "items", "hit@3", "F1", "energy r", "valence r"],
                  [[name, s.method, str(s.items), _cell(s.hit_at_3), _cell(s.micro_f1), _cell(s.energy),
-                   _cell(s.valence)] for name, scores in report.demo.items() for s in scores])
-    return "\n".join(out + ["", *(f"- {n}" for n in report.notes)])
+                   _cell(s.valence)] for name, scores in report.demo.items() for s in scores], "llrrrrr")
+    return [captions, demo], [f"classifier macro-F1 / best baseline = {report.ratio():.2f}x (bar: 1.20x)",
+                              *report.notes]
 
 
 def _label(method: str) -> str:

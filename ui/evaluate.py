@@ -41,6 +41,8 @@ def cpcd(
                                                      "dialogs file when there.")] = None,
     baselines: Annotated[bool, typer.Option(help="Also score BM25 and dense baselines in the same run.")] = True,
     ablation: Annotated[bool, typer.Option(help="Also rank each turn with one signal removed in turn.")] = True,
+    record_: Annotated[bool, typer.Option("--record", help="Keep the tables in the checkout's bench/results, for "
+                                                           "docs/benchmarks.md.")] = False,
 ) -> None:
     """Run each dialog through Encore's conversation path turn by turn (user text, earlier likes and dislikes);
     print Hit@10/100 and MRR@10 with bootstrap 95% intervals, the baselines and the ablation."""
@@ -48,6 +50,7 @@ def cpcd(
 
     _harnesses()
     from evals.cpcd import load_clusters, load_dialogs, run
+    from evals.results import Table, record
     from retrieval import Catalog
 
     loaded = load_dialogs(dialogs)
@@ -61,11 +64,11 @@ def cpcd(
     if report is None:
         typer.echo("no goal playlists in these dialogs: predictions only, no metrics")
         return
-    typer.echo("\n| system | Hit@10 | 95% interval | Hit@100 | MRR@10 |\n|---|---:|---:|---:|---:|")
-    for name, m in report.systems.items():
-        low, high = report.intervals[name]
-        typer.echo(f"| {name} | {m['hit@10']:.4f} | {low:.3f}\u2013{high:.3f} | {m['hit@100']:.4f} | "
-                   f"{m['mrr@10']:.4f} |")
+    tables = [Table(["system", "Hit@10", "95% interval", "Hit@100", "MRR@10"],
+                    [[name, f"{m['hit@10']:.4f}", "{:.3f}\u2013{:.3f}".format(*report.intervals[name]),
+                      f"{m['hit@100']:.4f}", f"{m['mrr@10']:.4f}"] for name, m in report.systems.items()])]
+    typer.echo("\n" + tables[0].markdown())
+    lines = []
     encore = report.systems["encore"]
     others = {name: m for name, m in report.systems.items() if name != "encore"}
     if others:
@@ -73,13 +76,17 @@ def cpcd(
         best = others[best_name]["hit@10"]
         low, high = report.intervals[f"encore / {best_name}"]
         ratio = encore["hit@10"] / best if best else float("inf")
-        typer.echo(f"\nEncore Hit@10 / best baseline ({best_name}) = {ratio:.2f}x (95% interval {low:.2f}\u2013"
-                   f"{high:.2f}x; {encore.get('dialogs', 0)} dialogs with a goal playlist)")
+        lines.append(f"Encore Hit@10 / best baseline ({best_name}) = {ratio:.2f}x (95% interval {low:.2f}\u2013"
+                     f"{high:.2f}x; {encore.get('dialogs', 0)} dialogs with a goal playlist)")
+        typer.echo("\n" + lines[-1])
     if report.ablation:
-        typer.echo("\n| Encore without | Hit@10 | change | MRR@10 |\n|---|---:|---:|---:|")
-        for name, m in report.ablation.items():
-            typer.echo(f"| {name.removeprefix('without ')} | {m['hit@10']:.4f} | "
-                       f"{m['hit@10'] - encore['hit@10']:+.4f} | {m['mrr@10']:.4f} |")
+        tables.append(Table(["Encore without", "Hit@10", "change", "MRR@10"],
+                            [[name.removeprefix("without "), f"{m['hit@10']:.4f}",
+                              f"{m['hit@10'] - encore['hit@10']:+.4f}", f"{m['mrr@10']:.4f}"]
+                             for name, m in report.ablation.items()]))
+        typer.echo("\n" + tables[-1].markdown())
+    if record_:
+        typer.echo(f"recorded: {record('cpcd', tables, lines)}")
 
 
 def taste(
@@ -89,6 +96,8 @@ def taste(
     = "cpcd",
     tracks: Annotated[Path | None, typer.Option(help="CPCD tracks.jsonl for cluster ids; default: beside the "
                                                      "dialogs file when there.")] = None,
+    record_: Annotated[bool, typer.Option("--record", help="Keep the tables in the checkout's bench/results, for "
+                                                           "docs/benchmarks.md.")] = False,
 ) -> None:
     """A listening profile against the vague request alone and against the same likes given in the session: Hit@10
     and nDCG@10 over every (dialog, cutoff) pair, with bootstrap 95% intervals."""
@@ -96,6 +105,7 @@ def taste(
 
     _harnesses()
     from evals.cpcd import load_clusters, load_dialogs
+    from evals.results import Table, record
     from evals.taste import SYSTEMS, pairs, run
     from retrieval import Catalog
 
@@ -109,20 +119,23 @@ def taste(
     with tqdm(total=len(found), desc="pairs", unit="pair", leave=False) as bar:
         report = run(catalog, loaded, clusters, progress=lambda done: bar.update(done - bar.n), found=found)
     typer.echo(f"{report.pairs} (dialog, cutoff) pairs from {len(loaded)} dialogs\n")
-    typer.echo("| system | Hit@10 | 95% interval | nDCG@10 |\n|---|---:|---:|---:|")
-    for name in SYSTEMS:
-        low, high = report.intervals[name]
-        m = report.means[name]
-        typer.echo(f"| {name} | {m['hit@10']:.4f} | {low:.3f}\u2013{high:.3f} | {m['ndcg@10']:.4f} |")
+    table = Table(["system", "Hit@10", "95% interval", "nDCG@10"],
+                  [[name, f"{report.means[name]['hit@10']:.4f}", "{:.3f}\u2013{:.3f}".format(*report.intervals[name]),
+                    f"{report.means[name]['ndcg@10']:.4f}"] for name in SYSTEMS])
+    typer.echo(table.markdown())
     profile = report.means["profile"]["hit@10"]
+    lines = [f"{report.pairs} (dialog, cutoff) pairs from {len(loaded)} dialogs"]
     for other in SYSTEMS[1:]:
         base = report.means[other]["hit@10"]
         low, high = report.intervals[f"profile / {other}"]
         if base:
-            typer.echo(f"profile / {other}: {profile / base:.2f}x (95% interval {low:.2f}\u2013{high:.2f}x)")
+            lines.append(f"profile / {other}: {profile / base:.2f}x (95% interval {low:.2f}\u2013{high:.2f}x)")
         else:
-            typer.echo(f"profile / {other}: no ratio ({other} found no target in any pair; profile "
-                       f"{profile:.4f} vs 0)")
+            lines.append(f"profile / {other}: no ratio ({other} found no target in any pair; profile "
+                         f"{profile:.4f} vs 0)")
+        typer.echo(lines[-1])
+    if record_:
+        typer.echo(f"recorded: {record('taste', [table], lines)}")
 
 
 def moods(
@@ -132,12 +145,15 @@ def moods(
     = None,
     fit: Annotated[bool, typer.Option(help="First refit the mood model on the tune half and rewrite the packaged "
                                            "retrieval/mood_model.npz (about two minutes).")] = False,
+    record_: Annotated[bool, typer.Option("--record", help="Keep the tables in the checkout's bench/results, for "
+                                                           "docs/benchmarks.md.")] = False,
 ) -> None:
     """Infer moods from MusicCaps captions (report half) and from Encore's demo lyrics, comments and descriptions;
     print macro-F1, P@3 and energy/valence beside the lexicon and embedding-prototype baselines; write a PNG."""
     from retrieval.embed import get_embedder
     _harnesses()
     from evals.moods import default_captions, evaluate, fit_packaged, plot, tables
+    from evals.results import record
 
     captions = captions or default_captions()
     if captions is None:
@@ -152,9 +168,12 @@ def moods(
         model = fit_packaged(embedder, captions)
         typer.echo(f"fitted {model.version}: {model.about}")
     report = evaluate(embedder, captions, model)
-    typer.echo(tables(report))
+    found, lines = tables(report)
+    typer.echo("\n\n".join([*(t.markdown() for t in found), "\n".join(f"- {line}" for line in lines)]))
     png = plot(report, settings.root() / "reports" / "moods.png")
     typer.echo(f"\nwrote {png}")
+    if record_:
+        typer.echo(f"recorded: {record('moods', found, lines)}")
 
 
 QUERIES = Path("shared") / "datasets" / "queries" / "music_requests.csv"
