@@ -64,9 +64,9 @@ def test_eval_moods_beats_the_better_baseline_by_the_bar(shared, capsys, encore_
     code, out, err = run_cli(["eval", "moods", "--captions", str(shared / "musiccaps" / "musiccaps.dev.csv")],
                              capsys)
     assert code == 0, err
-    rows = {line.split()[1]: line.split() for line in out.splitlines()
-            if line.split()[:1] in (["baseline"], ["chosen"])}
-    f1 = {name: float(cells[3]) for name, cells in rows.items()}
+    # the caption table's rows: | lexicon (baseline) | clips | macro-F1 | ...
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("| ")]
+    f1 = {row[0].split()[0]: float(row[2]) for row in cells if row[0].endswith(("(baseline)", "(chosen)"))}
     assert set(f1) == {"lexicon", "prototype", "classifier"}
     assert f1["classifier"] >= 1.2 * max(f1["lexicon"], f1["prototype"]), out
     assert "demo lyrics" in out and "demo comments" in out and "left out:" in out
