@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from retrieval import Catalog, Hit, Request, Track
-from retrieval.search import Evidence, why
+from retrieval.search import Evidence, style_words, why
 from retrieval.settings import DEMO_DIR
 
 from . import writing
@@ -272,16 +272,24 @@ def explain_track(track: Track, taste: Taste, catalog: Catalog, read: Callable[[
         if track.artist_key in request.artists:
             parts.append("it is by an artist you named")
     if track.energy is not None and (taste.energy_min is not None or taste.energy_max is not None):
-        parts.append(f"its energy ({track.energy:.2f}) is within the limit you set")
+        inside = (taste.energy_min or 0.0) <= track.energy <= (taste.energy_max if taste.energy_max is not None
+                                                               else 1.0)
+        parts.append(f"its energy ({track.energy:.2f}) is {'within' if inside else 'outside'} the limit you set")
     if track.year and (taste.year_min or taste.year_max):
-        parts.append(f"it is from {track.year}, inside the era you asked for")
+        inside = (taste.year_min or track.year) <= track.year <= (taste.year_max or track.year)
+        parts.append(f"it is from {track.year}, {'inside' if inside else 'outside'} the era you asked for"
+                     + ("" if inside else " (the catalog had too few tracks inside it)"))
     index = catalog.index()
     seeds = [index.get(i) for i in [*taste.seeds, *taste.liked[-5:]]]
     seeds = [s for s in seeds if s]
     if seeds:
         parts.append("it sounds close to " + ", ".join(f"\u201c{s.title}\u201d" for s in seeds[:3]) + " (your seeds)")
-    refusals = [f"no {w}" for w in [*taste.banned_styles, *taste.banned_moods]]  # no names: the verifier
-    refusals += [f"nothing from {low}\u2013{high}" for low, high in taste.excluded_eras]  # allows only the pick's
+    # only the refusals this track keeps to (no names: the verifier allows only the pick's)
+    styles = {w.casefold() for w in style_words(track)}
+    refusals = [f"no {w}" for w in taste.banned_styles if w.casefold() not in styles]
+    refusals += [f"no {w}" for w in taste.banned_moods if w not in track.moods]
+    refusals += [f"nothing from {low}\u2013{high}" for low, high in taste.excluded_eras
+                 if not (track.year and low <= track.year <= high)]
     refusals += [VOCALS_NOTE[taste.vocals]] if taste.vocals else []
     if refusals:
         parts.append("it keeps to what you ruled out or asked for (" + ", ".join(refusals) + ")")

@@ -71,7 +71,7 @@ class Taste(BaseModel):
         notes += self._bans(stated)
         for word in turn.block_words:
             _add(self.blocked, word)
-            notes.append(f"no {word}s")
+            notes.append(f"no {_plural(word)}")
         if turn.intent in ("recommend", "playlist") and turn.new_topic:
             self._new_topic(turn)
         elif turn.request and turn.intent in ("refine", "recommend") and turn.has_content:
@@ -248,3 +248,8 @@ def _add(items: list[str], item: str) -> None:
 def _drop(items: list[str], item: str) -> None:
     if item in items:
         items.remove(item)
+
+
+def _plural(word: str) -> str:
+    """What a block word (kept singular for matching) reads as in a note: "remix" -> "no remixes"."""
+    return word + ("es" if word.endswith(("x", "ch", "sh", "ss", "s")) else "s")

@@ -4,6 +4,7 @@ mood model, filters and artist diversity. Every hit carries the evidence behind 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -227,12 +228,13 @@ def why(track: Track, evidence: Evidence, request: Request) -> str:
     if track.year:
         sentence += f" from {track.year}"
     details = []
-    if evidence.moods:
-        details.append(f"tagged {_join(evidence.moods)}")
+    exact, partial = _asked_genres(track, evidence.genres)
+    if tagged := [*evidence.moods, *partial]:
+        details.append(f"tagged {_join(tagged)}")
     if evidence.inferred_moods:
         details.append(_reads_as(track, evidence.inferred_moods))
-    if evidence.genres:
-        details.append(f"the {_join(evidence.genres)} you asked for")
+    if exact:
+        details.append(f"the {_join(exact)} you asked for")
     if evidence.instrumental:
         details.append("with no vocals")
     if evidence.named_artist:
@@ -242,11 +244,22 @@ def why(track: Track, evidence: Evidence, request: Request) -> str:
         details.append(f"fitting \u2018{_join(evidence.mood_words[:3])}\u2019")
     if details:
         sentence += ", " + ", ".join(details)
-    elif track.description and request.text.strip():
-        sentence += f" whose description is closest to your request: {_snippet(track.description)}"
-    elif track.description:  # found for the listener, not for words (their history, their likes)
-        sentence += f": {_snippet(track.description)}"
+    elif (quoted := _snippet(track.description or "")) and request.text.strip():
+        sentence += f" whose description is closest to your request: {quoted}"
+    elif quoted:  # found for the listener, not for words (their history, their likes)
+        sentence += f": {quoted}"
     return sentence.rstrip(" .") + "."
+
+
+def _asked_genres(track: Track, asked: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The asked genres as the track's fields have them: (those its genre or a whole tag is: "the pop you asked
+    for"; the tags that only hold one: said as they are, "tagged country pop", never promoted to the genre). A
+    genre that only holds the word ("alternative rock") is named by the sentence already."""
+    whole = {w.casefold() for w in (track.genre, *track.tags) if w}
+    exact = [g for g in asked if g in whole]
+    partial = [tag for tag in track.tags if any(g not in whole and g in style_words_of(None, [tag.casefold()])
+                                                for g in asked)]
+    return exact, list(dict.fromkeys(partial))
 
 
 READS_AS = {"description": "whose description reads as", "lyrics": "whose lyrics read as",
@@ -263,7 +276,28 @@ def _join(words: Iterable[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _snippet(text: str, words: int = 14) -> str:
-    first = text.split(". ")[0].rstrip(".")
-    parts = first.split()
-    return " ".join(parts[:words]) + ("\u2026" if len(parts) > words else "")
+def _snippet(text: str, short: int = 20, longest: int = 30) -> str:
+    """The description's first sentence when short, else its first whole clause (up to a semicolon, colon or
+    dash), else the sentence if not too long; never a phrase cut short (then nothing: a reason does not quote half
+    a thought)."""
+    first = _first_sentence(text)
+    if len(first.split()) <= short:
+        return first
+    cuts = [m.start() for m in CLAUSE_END.finditer(first) if len(first[:m.start()].split()) <= longest]
+    if cuts and len((clause := first[:cuts[-1]].strip()).split()) >= 6:
+        return clause
+    return first if len(first.split()) <= longest else ""
+
+
+def _first_sentence(text: str) -> str:
+    """Up to the first full stop that ends a sentence: not the one of an initial or a short title ("B.B. King",
+    "Ben E. King", "Dr. Dre")."""
+    for m in SENTENCE_END.finditer(text):
+        if not ABBREVIATION.fullmatch(text[:m.start()].split()[-1]):
+            return text[:m.start()].strip()
+    return text.strip().rstrip(".")
+
+
+SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
+ABBREVIATION = re.compile(r"(?:[A-Z]\.?)+|[A-Z][a-z]{0,2}")
+CLAUSE_END = re.compile(r"[;:]\s|\s[-\u2013\u2014]\s|\u2014")
