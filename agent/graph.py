@@ -30,7 +30,7 @@ from retrieval.settings import Settings
 
 from .hints import merge, read_hints
 from .intents import Intents
-from .ranking import MAX_PER_ARTIST, Prior, candidates, rank
+from .ranking import MAX_PER_ARTIST, Prior, candidates, rank, still_fitting
 from .state import (
     DEFAULT_N,
     SHOWS_TRACKS,
@@ -213,14 +213,18 @@ class Agent:
     def _rank(self, state: ChatState, config: RunnableConfig) -> dict[str, Any]:
         taste = state["taste"].model_copy(deep=True)
         plan = plan_of(state)
-        kept: list[Pick] = []
+        index = self.catalog.index()
+        on_screen = [h for h in (p.hit(index) for p in picks_of(state) if p.id in taste.shown) if h is not None]
+        kept: list[Hit] = []
         if plan.intent == "feedback":  # thumbs up/down edit the list on screen: disliked ones are replaced
-            kept = [p for p in picks_of(state) if p.id in taste.shown and p.id not in taste.disliked]
-        wanted = max(0, plan.n - len(kept)) if kept else plan.n
+            kept = [h for h in on_screen if h.track.id not in taste.disliked]
+        elif plan.narrows:  # "only before 1995", "just the rock ones": what still fits stays, in its places
+            kept = still_fitting(self.catalog, taste, on_screen, plan.request or
+                                 (self.read(plan.search) if plan.search else None))[:plan.n]
         prior = _prior(config, self.prior)
-        hits = rank(self.catalog, taste, candidates_of(state), wanted, plan.named,
-                    avoided=_avoided(prior)) if wanted else []
-        picks = kept + [Pick.of(h) for h in hits]
+        hits = rank(self.catalog, taste, candidates_of(state), plan.n, plan.named, avoided=_avoided(prior),
+                    kept=kept)
+        picks = [Pick.of(h) for h in hits]
         if picks:  # when nothing fits, the last list stays on screen ("why #2?" still means it)
             taste.shown = [p.id for p in picks]
         taste.history += [i for i in taste.shown if i not in taste.history]
@@ -443,7 +447,7 @@ def _plan(turn: Turn, taste: Taste) -> Plan:
         search = taste.topic
     default_n = 12 if intent == "playlist" else DEFAULT_N
     return Plan(intent=intent, n=turn.n or default_n, refs=list(turn.refs), notes=list(taste.notes), search=search,
-                has_content=turn.has_content, text=turn.text,
+                has_content=turn.has_content, narrows=turn.narrows, text=turn.text,
                 named=list(turn.request.artists if turn.request else ()) + list(turn.like_artists),
                 seed_titles=list(turn.seed_titles), habitual=turn.habitual, shows_tracks=intent in SHOWS_TRACKS)
 

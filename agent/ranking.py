@@ -126,9 +126,10 @@ def candidates(catalog: Catalog, taste: Taste, request: Request | None, n: int =
 
 def rank(catalog: Catalog, taste: Taste, found: list[Candidate], n: int, named: list[str],
          without: frozenset[str] | set[str] = frozenset(), max_per_artist: int | None = MAX_PER_ARTIST,
-         avoided: frozenset[str] = frozenset()) -> list[Hit]:
+         avoided: frozenset[str] = frozenset(), kept: list[Hit] | tuple[Hit, ...] = ()) -> list[Hit]:
     """Fuse the candidate lists by weighted reciprocal rank (signals in `without` left out), apply the taste and
-    the diversity rule. `avoided`: tracks the listener's history mostly skips."""
+    the diversity rule. `avoided`: tracks the listener's history mostly skips; `kept`: picks that stay in their
+    places at the top (the list on screen, edited), counted by the diversity rule, the rest filled after them."""
     index = catalog.index()
     fused: dict[str, float] = {}
     first: dict[str, Candidate] = {}
@@ -156,10 +157,28 @@ def rank(catalog: Catalog, taste: Taste, found: list[Candidate], n: int, named: 
             score *= OFF_VALENCE
         scored.append((score, track, first[track_id].evidence))
     scored.sort(key=lambda s: (-s[0], s[1].id))
+    held = {h.track.id for h in kept}
+    scored = [(h.score, h.track, h.evidence) for h in kept] + [s for s in scored if s[1].id not in held]
     chosen = diversify(scored, n, max_per_artist, tuple(a for a in named if a not in taste.seed_artists))
     best = rrf_score(0, SIGNALS["text"].weight + SIGNALS["artists"].weight)
-    return [Hit(track, min(1.0, score / best), _noted(first[track.id].why, notes.get(track.id)), evidence)
+    by_id = {h.track.id: h for h in kept}
+    return [by_id.get(track.id) or Hit(track, min(1.0, score / best),
+                                       _noted(first[track.id].why, notes.get(track.id)), evidence)
             for score, track, evidence in chosen]
+
+
+def still_fitting(catalog: Catalog, taste: Taste, on_screen: list[Hit], request: Request | None) -> list[Hit]:
+    """The picks on screen that the session's constraints, now tightened, still admit, in their order; each
+    reason said again against what is asked for now (the era in force, not the one first asked for)."""
+    wanted = request or Request(text="")
+    filters = hard_filters(catalog.index(), taste.filters(), wanted)
+    era = (filters.year_min, filters.year_max) if filters.year_min or filters.year_max else None
+    out = []
+    for hit in on_screen:
+        if filters.admits(hit.track) and taste.admits(hit.track):
+            evidence = replace(hit.evidence, era_asked=era)
+            out.append(Hit(hit.track, hit.score, why(hit.track, evidence, wanted), evidence))
+    return out
 
 
 def _noted(why: str, note: str | None) -> str:

@@ -34,6 +34,7 @@ class Plan(BaseModel):
     notes: list[str] = Field(default_factory=list)  # what was understood, in words, for the reply and "why"
     search: str = ""  # the words to search: this message's, or the session's topic; "" keeps the list on screen
     has_content: bool = False  # the message says what to play, not only how to change it
+    narrows: bool = False  # it only tightens the list on screen: the picks that still fit stay
     text: str = ""  # the message, as read
     named: list[str] = Field(default_factory=list)  # casefolded artists the message names or points near
     seed_titles: list[str] = Field(default_factory=list)  # catalog track ids the message names by title

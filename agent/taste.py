@@ -5,13 +5,15 @@ the next picks. Stored in the LangGraph checkpoint (as plain JSON) so a resumed 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from retrieval import Catalog, Filters, Track
+from retrieval import Catalog, Filters, Request, Track
 from retrieval.constraints import Constraints
-from retrieval.search import style_words
+from retrieval.parse_words import MOOD_AXES
+from retrieval.search import hard_filters, style_words
 
 from .understand import Turn
 
@@ -76,6 +78,9 @@ class Taste(BaseModel):
             self._new_topic(turn)
         elif turn.request and turn.intent in ("refine", "recommend") and turn.has_content:
             self.topic = f"{self.topic} {turn.request.text}".strip()
+        refused = [t.value for t in stated.terms if t.field == "mood" and t.polarity == "exclude"]
+        if refused and self.topic:  # "uplifting songs", then "nothing uplifting": the topic asks for it no more
+            self.topic = _without_moods(self.topic, refused, catalog) or self.topic
         if stated.vocals:
             self.vocals = stated.vocals
             notes.append({"instrumental": "no vocals", "vocals": "with vocals", "female": "female vocals",
@@ -105,18 +110,26 @@ class Taste(BaseModel):
                 if high is None and self.year_max and (low is None or self.year_max >= low):
                     high = self.year_max
             self.year_min, self.year_max = low, high
-            notes.append(_era_note(low, high))  # the era now in force ("1995-1999"), not only the words
+        bound = bool(turn.year_min or turn.year_max)
         for move in stated.moves:
             if move.field == "year":
-                self._shift_era(move.direction, catalog)
+                self._shift_era(move.direction, catalog, bound)
                 notes.append("older" if move.direction < 0 else "newer")
             elif move.field == "valence":
                 self._shift_valence(move.direction, catalog)
                 notes.append("happier" if move.direction > 0 else "sadder")
-        if turn.energy_shift:
+        if bound:  # the era now in force ("1995-1999"), not only the words
+            notes.append(_era_note(self.year_min, self.year_max))
+        energy_shift = turn.energy_shift
+        for field, way in _away_from(refused, stated):  # "nothing sad, something happy": further from the sad
+            if field == "valence" and not any(m.field == "valence" for m in stated.moves):
+                self._shift_valence(way, catalog)
+            elif field == "energy" and not energy_shift:
+                energy_shift = 0.2 * way
+        if energy_shift:
             anchor = seed_ids(catalog, self) if turn.new_topic else self.shown
-            self._shift_energy(turn.energy_shift, catalog, anchor)
-            notes.append("faster" if turn.energy_shift > 0 else "calmer")
+            self._shift_energy(energy_shift, catalog, anchor)
+            notes.append("faster" if energy_shift > 0 else "calmer")
         self.notes = notes
 
     def _pointed(self, how: str) -> list[str]:
@@ -172,16 +185,31 @@ class Taste(BaseModel):
             setattr(self, name, value)
         self.notes = ["starting over"]
 
-    def _shift_era(self, direction: int, catalog: Catalog) -> None:
-        """"Older"/"newer": before or after the middle year of the list on screen."""
+    def _shift_era(self, direction: int, catalog: Catalog, bound: bool = False) -> None:
+        """"Older"/"newer": before or after the middle year of the list on screen. With a bound in the same
+        message ("older, but nothing before 1970", already in force) the bound holds and the word only says which
+        way within it: where the catalog has no unseen track on that side of the bound, the bound alone."""
         years = sorted(t.year for t in (catalog.index().get(i) for i in self.shown) if t and t.year)
         if not years:
             return
         middle = years[len(years) // 2]
-        if direction < 0:
-            self.year_min, self.year_max = None, middle - 1
-        else:
-            self.year_min, self.year_max = middle + 1, None
+        low, high = (None, middle - 1) if direction < 0 else (middle + 1, None)
+        if not bound:
+            self.year_min, self.year_max = low, high
+            return
+        low = max((y for y in (low, self.year_min) if y is not None), default=None)
+        high = min((y for y in (high, self.year_max) if y is not None), default=None)
+        if (low is None or high is None or low <= high) and self._any_unseen(catalog, low, high):
+            self.year_min, self.year_max = low, high
+
+    def _any_unseen(self, catalog: Catalog, low: int | None, high: int | None) -> bool:
+        """Some track not yet shown is from `low` to `high` and passes everything else the session asks for."""
+        index = catalog.index()
+        request = catalog.read(self.topic) if self.topic else Request(text="")
+        seen = frozenset(self.history) | frozenset(self.liked)
+        filters = hard_filters(index, replace(self.filters(), year_min=low, year_max=high), request)
+        return any(index.ids[row] not in seen and filters.admits(track := index.track(row)) and self.admits(track)
+                   for row in index.rows_in_years(low, high))
 
     def _shift_valence(self, direction: int, catalog: Catalog) -> None:
         """"Happier"/"sadder": a soft target just past the mean valence of the list on screen. Soft, since a
@@ -238,6 +266,30 @@ def _era_note(low: int | None, high: int | None) -> str:
     if low and high:
         return f"{low}-{high}"
     return f"before {high + 1}" if high else f"after {low - 1}"
+
+
+def _without_moods(topic: str, moods: list[str], catalog: Catalog) -> str:
+    """The topic's words less those that asked for one of `moods`."""
+    for term in catalog.read(topic).constraints.terms:
+        if term.field == "mood" and term.polarity == "include" and term.value in moods and term.words:
+            topic = re.sub(rf"(?<!\w){re.escape(term.words)}(?!\w)", " ", topic, flags=re.I)
+    return " ".join(topic.split())
+
+
+def _away_from(refused: list[str], stated: Constraints) -> list[tuple[str, int]]:
+    """A refused mood with a wish for its opposite in the same message ("no sad songs, something happy";
+    "not calm, I want energy"): the axis to move along, away from the refused mood. A refusal alone moves
+    nothing ("nothing angry" is not a wish for calm)."""
+    wished = {MOOD_AXES[t.value] for t in stated.terms
+              if t.field == "mood" and t.polarity == "include" and t.value in MOOD_AXES}
+    wished |= {(m.field, m.direction) for m in stated.moves}
+    out = []
+    for mood in refused:
+        if mood in MOOD_AXES:
+            field, way = MOOD_AXES[mood]
+            if (field, -way) in wished and (field, -way) not in out:
+                out.append((field, -way))
+    return out
 
 
 def _add(items: list[str], item: str) -> None:

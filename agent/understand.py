@@ -28,6 +28,9 @@ SLOWER = tuple(phrase for phrase, (field, way) in MOVES.items() if field == "ene
 LIKE_WORDS = r"(?:like|love|liked|loved|enjoy|enjoyed|dig|great|perfect|nice|good|keep)"
 DISLIKE_WORDS = r"(?:dislike|hate|hated|skip|remove|drop|not|don't like|do not like|didn't like|bad|meh|boring)"
 GREETINGS = frozenset(_CHAT["greetings"])
+# "only the rock ones", "just the 90s": a message narrowing the list on screen, not a new request
+NARROWING = re.compile(r"^\W*(?:(?:ok(?:ay)?|now|then|and|but|hmm+|so)\W+)?(?:" + "|".join(
+    re.escape(cue) for cue in sorted(_CHAT["narrowing_cues"], key=len, reverse=True)) + r")\b")
 RESET = re.compile(r"^\s*(?:let's\s+|please\s+)?(?:start (?:over|again|fresh|from scratch)|forget (?:that|it|all that|"
                    r"everything|what i said)|reset|clear (?:it|that|everything|all)|new conversation|从头开始|重新开始|"
                    r"忘了吧|重来)\b")
@@ -74,6 +77,8 @@ class Turn:
     has_content: bool = False  # says what to play (mood, genre, artist, title, own words), not only how to change it
     new_topic: bool = False  # enough of its own to replace the current request
     refusing: bool = False  # states an exclusion, vocals or a move ("keep metal out of it", "no singing", "older")
+    narrows: bool = False  # only tightens the list on screen ("only before 1995", "just rock", "no metal"): what of
+    #                        it still fits stays
     pointing: str | None = None  # "more like that" (one: the track just liked) / "more like these" (all)
     habitual: bool = False  # points at the listener's own listening ("like what I usually play")
 
@@ -141,7 +146,21 @@ def read_turn(text: str, artists: ArtistMatcher | None = None, titles: TitleMatc
                             or _content_words(core.text) or turn.seed_titles or turn.like_artists)
     turn.new_topic = bool(core.mood.moods or core.genres or core.artists or turn.seed_titles or turn.like_artists
                           or len(_content_words(core.text)) >= 2)
-    turn.intent = _intent(turn, lowered)
+    styles = [t for t in stated.terms if t.polarity == "include" and t.field in ("genre", "style")]
+    rest = NARROWING.sub(" ", core.text.casefold())
+    for term in styles:
+        rest = re.sub(rf"(?<!\w){re.escape(term.words.casefold())}(?!\w)", " ", rest)
+    style_words = {term.words.casefold() for term in styles}
+    moods_of_their_own = [p for p in core.mood.phrases if p.casefold() not in style_words]  # "dance" is its genre
+    only_styles = not (moods_of_their_own or core.artists or turn.seed_titles or turn.like_artists or turn.habitual
+                       or _content_words(rest))
+    cued = bool(shown and NARROWING.match(lowered) and only_styles and (styles or turn.year_min or turn.year_max))
+    if cued:  # "just rock" after a list: the rock of that list, not a new request for rock
+        turn.new_topic, turn.has_content = False, bool(styles)
+    turn.intent = _intent(turn, lowered, cued)
+    turn.narrows = turn.intent == "refine" and (cued or not turn.has_content) and not (
+        stated.moves or turn.refs or turn.pointing or turn.energy_shift or turn.seed_titles or turn.like_artists
+        or turn.habitual)
     return turn
 
 
@@ -159,7 +178,7 @@ def _strip_modifiers(text: str) -> str:
     return " ".join(out.split())
 
 
-def _intent(turn: Turn, lowered: str) -> str:
+def _intent(turn: Turn, lowered: str, narrowing: bool = False) -> str:
     words = re.sub(r"[^\w\s']", " ", lowered).split()
     if HELP.match(lowered):
         return "help"
@@ -172,7 +191,7 @@ def _intent(turn: Turn, lowered: str) -> str:
     if RESET.match(lowered):
         return "reset"
     modifiers = bool(turn.energy_shift or turn.block_words or turn.exclude_artists or turn.year_min or turn.year_max
-                     or turn.refusing or turn.pointing
+                     or turn.refusing or turn.pointing or narrowing
                      or (turn.refs and re.search(r"\b(more|like|similar)\b", lowered)))
     if (turn.liked or turn.disliked) and not turn.new_topic:
         return "feedback"

@@ -95,6 +95,17 @@ class LexicalIndex:
         one, and showing nothing would help no one)."""
         return any('"year":' in record for record in self.records)
 
+    @cached_property
+    def years(self) -> list[int | None]:
+        """Each row's year (None where the record has none), read once from the records without parsing them."""
+        found = (re.search(r'"year":(\d+)', record) for record in self.records)
+        return [int(m.group(1)) if m else None for m in found]
+
+    def rows_in_years(self, low: int | None, high: int | None) -> list[int]:
+        """The rows of tracks from `low` to `high` (either open), without parsing the others."""
+        return [row for row, year in enumerate(self.years)
+                if year is not None and (low is None or year >= low) and (high is None or year <= high)]
+
     @classmethod
     def build(cls, tracks: list[Track]) -> LexicalIndex:
         tokenizer = _tokenizer()

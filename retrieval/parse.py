@@ -260,7 +260,7 @@ def _fits(hit: tuple[str, str], s: str, start: int, end: int) -> bool:
                             r"spare me|none|nothing)\b[\w\s]{0,12}$", before) or (
             KEEP_OUT.search(before[-24:]) and re.match(r"\W*out\b", s[end:]))  # "keep the trap out"
         genre_noun = re.match(r"\s+(?:music|songs?|tracks?|tunes|genre|stuff|records?|albums?|artists?|bands?|"
-                              r"classics|hits|playlist|singers?|jams?)\b", s[end:])
+                              r"classics|hits|playlist|singers?|jams?|ones?)\b", s[end:])  # "just the soul ones"
         return not determiner or bool(refusal or genre_noun)
     return True
 
@@ -333,6 +333,8 @@ def _apply(c: Constraints, item: _Found, negated: bool, s: str) -> None:
             c.vocals, c.vocals_words = value, words
     elif item.kind == "mood":
         comparative = re.search(r"\b(less|not so|not as|not that|more|a bit more|a little more)\s+$", s[:item.start])
+        if comparative and negated and comparative.group(1) == "more":
+            comparative = None  # "no more melancholy" refuses the mood; it asks for no move towards it
         if comparative and item.value in MOOD_AXES:
             field, sign = MOOD_AXES[item.value]
             sign = -sign if comparative.group(1) in ("less", "not so", "not as", "not that") else sign
