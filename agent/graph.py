@@ -72,6 +72,7 @@ class View:
     history: list[tuple[str, str]]  # (message, reply), oldest first (empty unless asked for)
     picks: list[dict[str, Any]]  # the list on screen as track objects: what "#2" refers to
     shows_tracks: bool  # the last turn showed that list (a question or a "why #2?" leaves the cards as they are)
+    suggestions: list[str] = field(default_factory=list)  # the next steps the last turn offered
 
     @property
     def cards(self) -> list[dict[str, Any]]:
@@ -398,7 +399,9 @@ class Agent:
                 turns[values["turns"]] = (values.get("message", ""), values.get("reply", ""))
         state = self._values(session)
         picks = self._tracks(picks_of(state)) if state else []
-        return View([turns[n] for n in sorted(turns)], picks, bool(state) and plan_of(state).shows_tracks)
+        shows = bool(state) and plan_of(state).shows_tracks
+        offers = (extra_of(state).suggestions or []) if shows else []
+        return View([turns[n] for n in sorted(turns)], picks, shows, offers)
 
     def _values(self, session: str) -> dict[str, Any]:
         return self.graph.get_state({"configurable": {"thread_id": session}}).values

@@ -20,6 +20,7 @@ from retrieval.settings import DEMO_DIR
 
 from . import writing
 from .state import Candidate, Extra, Pick, candidates_of, extra_of, picks_of, plan_of
+from .suggest import suggestions
 from .taste import Taste
 from .verify import Verifier, asked_names, split_sentences
 
@@ -71,6 +72,7 @@ class Intents:
             header = (f"Only {len(hits)} track{'s' if len(hits) != 1 else ''} in the catalog fit"
                       + (f" {', '.join(rules)}" if rules else " everything you asked for") + ". " + header)
         listing = self._listing(hits, verifier)
+        offers = suggestions([h.track for h in hits], taste) or None
         _emit(on_text, f"{header}\n\n{listing}")  # the picks at once; the model's remark follows
         prose = Verifier([h.track for h in hits], self.catalog.artist_matcher(), no_names=True,
                          forbidden=asked_names(plan.text))
@@ -88,9 +90,9 @@ class Intents:
         except Exception as error:  # the model is down or failed: the grounded picks stand on their own
             log.warning("no remark from the model: %s", error)
             notice = f"The language model is unavailable ({_first_line(error)}); the picks come from the catalog alone."
-            return {"reply": f"{header}\n\n{listing}", "extra": Extra(notice=notice)}
+            return {"reply": f"{header}\n\n{listing}", "extra": Extra(notice=notice, suggestions=offers)}
         return {"reply": f"{header}\n\n{listing}" + (f"\n\n{comment}" if comment else ""),
-                "extra": Extra(dropped=len(dropped) if dropped else None)}
+                "extra": Extra(dropped=len(dropped) if dropped else None, suggestions=offers)}
 
     def _playlist(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
         taste: Taste = state["taste"]

@@ -88,6 +88,11 @@ def _say(page, text: str, timeout: float = 90.0) -> str:
     before = page.locator("[data-testid=bot]").count()
     page.fill("#message textarea", text)
     page.press("#message textarea", "Enter")
+    return _reply_after(page, before, text, timeout)
+
+
+def _reply_after(page, before: int, text: str, timeout: float = 90.0) -> str:
+    """The last bot message once more than `before` are there and it has stopped changing."""
     deadline = time.monotonic() + timeout
     last, stable = None, 0
     while time.monotonic() < deadline:
@@ -233,6 +238,41 @@ def test_chat_cards_feedback_undo_playlist_and_review_in_a_browser(web, browser,
     page.wait_for_function("document.querySelector('#review-text textarea').value.split(' ').length > 60",
                            timeout=60_000)
     _shot(page, "review-studio")
+    assert not page.alerts
+
+
+def _chips(page, timeout: float = 30.0) -> list[str]:
+    page.wait_for_selector("#suggestions .encore-suggestion", timeout=timeout * 1000)
+    return page.locator("#suggestions .encore-suggestion").all_inner_texts()
+
+
+def test_each_suggestion_chip_clicked_gives_a_turn_that_honours_it(web, browser, demo_catalog):
+    from tests.test_suggestions import _honoured
+
+    app, url = web
+    page = _page(browser, url)
+    _say(page, "songs for a road trip")
+    index = demo_catalog.index()
+    before = [index.get(i) for i in _cards(page)]
+    offers = _chips(page)
+    session = page.locator("#session textarea").input_value()
+    assert 2 <= len(offers) <= 3 and offers == app.agent().view(session).suggestions, offers
+    _shot(page, "chat-with-suggestions")
+    page.fill("#message textarea", "typed, not sent")
+    for number, offer in enumerate(offers, 1):
+        bots = page.locator("[data-testid=bot]").count()
+        page.click(f"#suggestion-{number}")
+        _reply_after(page, bots, offer)
+        assert page.locator("[data-testid=user]").last.inner_text().strip() == offer  # the chip's own words
+        after = [index.get(i) for i in _wait_cards_change(page, [t.id for t in before])]
+        assert _honoured(offer, before, after) is None, f"{offer!r}: {_honoured(offer, before, after)}"
+        page.click("#undo")  # back to the first list and its chips, for the next one
+        page.wait_for_function("document.querySelector('#notice').innerText.includes('undone')")
+        page.wait_for_function("(want) => [...document.querySelectorAll('#suggestions .encore-suggestion')]"
+                               ".map(b => b.innerText.trim()).join('|') === want", arg="|".join(offers),
+                               timeout=30_000)
+        assert _cards(page) == [t.id for t in before]
+    assert page.locator("#message textarea").input_value() == "typed, not sent"
     assert not page.alerts
 
 

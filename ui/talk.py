@@ -31,7 +31,8 @@ def _agent(ctx: typer.Context, collection: str | None):
 def chat(
     ctx: typer.Context,
     session: Annotated[str | None, typer.Option(help="Resume this session (its id is printed at the start).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per turn: {reply, tracks, session}.")]
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per turn: {reply, tracks, session}, and "
+                                                         "suggestions (next steps) after a list.")]
     = False,
     collection: CollectionOpt = None,
     mode: Annotated[str, typer.Option(help="'graph' (any model) or 'tools' (a tool-calling model behind "
@@ -69,9 +70,11 @@ def chat(
                 typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
                 continue
             typer.echo("encore> ", nl=False)
-            agent.say(line.rstrip("\n"), session, on_text=lambda text: (sys.stdout.write(text), sys.stdout.flush()),
-                      prior=prior)
-            typer.echo("\n")
+            result = agent.say(line.rstrip("\n"), session,
+                               on_text=lambda text: (sys.stdout.write(text), sys.stdout.flush()), prior=prior)
+            offers = result.extra.get("suggestions")
+            typer.echo("\n" + ("\nnext: " + " \u00b7 ".join(f"\u201c{o}\u201d" for o in offers) + "\n"
+                               if offers else ""))
     finally:
         agent.close()
 

@@ -71,6 +71,9 @@ CSS = """
 .encore-card .chip {display: inline-block; border-radius: 999px; padding: 1px 8px; margin: 2px 4px 2px 0;
                     background: var(--background-fill-secondary); font-size: 0.8em;}
 .encore-card audio {width: 100%; margin-top: 6px;}
+#suggestions {align-items: center; gap: 6px;}
+#suggestions .encore-next {flex: 0 0 auto; min-width: 0;}
+#suggestions .encore-suggestion {flex: 0 0 auto; border-radius: 999px; min-width: 0;}
 """
 
 
@@ -212,6 +215,21 @@ class WebApp(Studios):
             notice = (notice + " " + result.extra["notice"]).strip()
         yield history, result.tracks if result.tracks else gr.skip(), gr.skip(), notice
 
+    def offers(self, session: str, collection: str, request: gr.Request) -> list[str]:
+        """The next steps the session's last turn offered, for the chips under the chat."""
+        try:
+            agent = self.agent(collection)
+            thread = self.thread(session, request)
+            return agent.view(thread, history=False).suggestions if session and agent.exists(thread) else []
+        except EncoreError:
+            return []
+
+    def send_offer(self, offer: str, history: list, session: str, collection: str, n: float, profile: str,
+                   request: gr.Request) -> Iterator[tuple[list, list, str]]:
+        """A chip clicked: its words are the next message (what is typed in the box stays there)."""
+        for chat, picks, _box, notice in self.respond(offer, history, session, collection, n, profile, request):
+            yield chat, picks, notice
+
     def _picks(self, agent: Agent, thread: str, shown_only: bool = True) -> list | None:
         """The session's picks, which "#2" refers to; with `shown_only`, None when its last turn showed none (a
         question, a "why #2?": the cards stay as they are)."""
@@ -341,6 +359,22 @@ class WebApp(Studios):
                             undo = gr.Button("Undo", elem_id="undo")
                             new = gr.Button("New conversation", elem_id="new")
                             delete = gr.Button("Delete conversation", variant="stop", elem_id="delete")
+                        offers = gr.State([])
+
+                        @gr.render(inputs=[offers])
+                        def chips(shown: list) -> None:
+                            if not shown:
+                                return
+                            with gr.Row(elem_id="suggestions"):
+                                gr.Markdown("Next:", elem_classes="encore-next")
+                                for number, offer in enumerate(shown, 1):
+                                    chip = gr.Button(offer, size="sm", elem_id=f"suggestion-{number}",
+                                                     elem_classes="encore-suggestion")
+                                    chip.click(self.send_offer, [gr.State(offer), chatbot, session, collection,
+                                                                 n_picks, profile], [chatbot, picks, notice],
+                                               concurrency_limit=CONCURRENCY, concurrency_id="chat",
+                                               api_visibility="private").then(
+                                        self.offers, [session, collection], offers, api_visibility="private")
                         gr.Examples(EXAMPLES, inputs=message, label="Try")
                         session_box = gr.Textbox(label="Session (add ?session=ID to the address to resume)",
                                                  interactive=False, elem_id="session")
@@ -411,15 +445,17 @@ class WebApp(Studios):
                         concurrency_id="chat")
             # one event for Send and Enter: a message sent while a turn runs waits and goes next, in order
             # ("always_last"; the default "once" dropped it); streamed: (history, picks, box, notice) as it comes
-            gr.on([send.click, message.submit], **turn, trigger_mode="always_last", api_name="chat_stream")
+            offered = dict(fn=self.offers, inputs=[session, collection], outputs=offers, api_visibility="private")
+            gr.on([send.click, message.submit], **turn, trigger_mode="always_last", api_name="chat_stream").then(
+                **offered)
             retry.click(self.retry, [chatbot, session, collection, n_picks, profile], [chatbot, picks, message, notice],
-                        concurrency_limit=CONCURRENCY, concurrency_id="chat", api_visibility="private")
+                        concurrency_limit=CONCURRENCY, concurrency_id="chat", api_visibility="private").then(**offered)
             undo.click(self.undo, [chatbot, session, collection], [chatbot, picks, notice],
-                       api_visibility="private")
+                       api_visibility="private").then(**offered)
             new.click(self.new_conversation, None, [session, session_box, chatbot, picks, notice],
-                      api_visibility="private")
+                      api_visibility="private").then(**offered)
             delete.click(self.delete, [session, collection], [session, session_box, chatbot, picks, notice],
-                         api_visibility="private")
+                         api_visibility="private").then(**offered)
             from_chat.click(self.playlist_from_picks, picks, [studio, listing, notice], api_visibility="private")
             build.click(self.playlist_from_prompt, [prompt, collection, n_picks, profile],
                         [studio, listing, title, description, notice], concurrency_limit=CONCURRENCY,
@@ -450,7 +486,8 @@ class WebApp(Studios):
                                            api_name="playlist", concurrency_limit=CONCURRENCY, concurrency_id="chat")
             gr.Button(visible=False).click(self.api_review, api_track, api_out, api_name="review",
                                            concurrency_limit=CONCURRENCY, concurrency_id="chat")
-            page.load(self.start, None, [session, session_box, chatbot, picks], api_visibility="private")
+            page.load(self.start, None, [session, session_box, chatbot, picks], api_visibility="private").then(
+                **offered)
             page.load(self.profile_choices, None, profile, api_visibility="private")
         return page
 
