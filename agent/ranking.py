@@ -18,17 +18,20 @@ like the others, and the picks it lifted say so ("you often play Nick Drake"). T
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
-from retrieval import Catalog, Filters, Hit, Request, Track
+from retrieval import Catalog, Filters, Hit, Mood, Request, Track
 from retrieval.fusion import rrf_score
-from retrieval.search import Evidence, diversify, hard_filters, why
+from retrieval.parse_words import MOOD_AXES
+from retrieval.search import Evidence, diversify, hard_filters, style_words, why
 
 from .state import Candidate
 from .taste import Taste, reference_ids
+from .understand import STOP
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,14 @@ SIGNALS: dict[str, Signal] = {s.name: s for s in (
     Signal("artists", 2.0, "tracks by an artist named in this message, closest to the request first: a name is the "
                            "most specific thing a listener says"),
     Signal("earlier_artists", 1.0, "artists named earlier in the session: still wanted, no longer the point"),
-    Signal("references", 1.0, "neighbours of the tracks the listener pointed at (\"more like #2\", \"like that "
-                              "one\", a title, \"something like Bon Iver\"): a deliberate choice, as strong as the "
-                              "words, but only as good as the catalog's descriptions"),
+    Signal("references", 2.0, "tracks like the ones the listener pointed at (\"more like #2\", \"like that one\", "
+                              "a title, \"something like Bon Iver\"), by what those are: description neighbours "
+                              "scored by shared genre and moods and by energy near the reference's (moved by \"but "
+                              "less sleepy\"): a deliberate choice, stronger than the words, and the "
+                              "neighbourhood every other signal ranks within"),
+    Signal("beside_reference", 0.4, "the request's own words beside a reference, the reference's names taken out "
+                                    "(\"like Take Five\" does not search \"take\"): they refine what the "
+                                    "reference is, they do not replace it"),
     Signal("seeds", 0.5, "neighbours of the centroid of the last liked tracks: a centroid of a few songs is broad (in "
                          "a pop catalog it is near everything), so it orders what the others found"),
     Signal("liked_artists", 1.2, "more by the artists of liked tracks: the strongest taste evidence a session has"),
@@ -91,9 +99,12 @@ def candidates(catalog: Catalog, taste: Taste, request: Request | None, n: int =
     filters = hard_filters(index, session, wanted)  # what the session and this request rule out, for every signal
     pool = max(POOL, 2 * n)
     out: list[Candidate] = []
+    pointed = reference_ids(catalog, taste)
     if request is not None and request.text:  # search adds the request's own constraints itself
-        hits = catalog.search(request, k=pool, filters=session, max_per_artist=None)
-        out += _records(hits, "text")
+        if not pointed:
+            out += _records(catalog.search(request, k=pool, filters=session, max_per_artist=None), "text")
+        elif (words := _without_references(request, [index.get(i) for i in pointed], taste.seed_artists, index)):
+            out += _records(catalog.search(words, k=pool, filters=session, max_per_artist=None), "beside_reference")
     said = " ".join(taste.said)
     if len(taste.said) > 1 and said.strip():
         near = catalog.near(catalog.embedder.encode_query(said).tolist(), pool, filters)
@@ -109,9 +120,8 @@ def candidates(catalog: Catalog, taste: Taste, request: Request | None, n: int =
     for source, artists in (("artists", named), ("earlier_artists", earlier), ("liked_artists", liked_artists)):
         if artists and query:
             out += _records(_by_artists(catalog, artists, query, filters, pool, wanted), source)
-    pointed = reference_ids(catalog, taste)
     if pointed:
-        out += _records(_neighbours(catalog, pointed, filters, pool, wanted), "references")
+        out += _records(_like(catalog, taste, pointed, filters, pool, wanted), "references")
     liked = [i for i in taste.liked if i not in pointed][-5:]
     if liked:
         out += _records(_neighbours(catalog, liked, filters, pool, wanted), "seeds")
@@ -134,9 +144,11 @@ def rank(catalog: Catalog, taste: Taste, found: list[Candidate], n: int, named: 
     fused: dict[str, float] = {}
     first: dict[str, Candidate] = {}
     notes: dict[str, str] = {}  # what the listener profile says of the tracks it lifted
+    # a reference is the neighbourhood: the other signals reorder what it found, they bring nothing from outside
+    near = {r.id for r in found if r.source == "references"} if "references" not in without else set()
     for record in found:
         signal = SIGNALS.get(record.source)
-        if signal is None or signal.name in without:
+        if signal is None or signal.name in without or (near and record.id not in near):
             continue
         track = index.get(record.id)
         if track is None or not taste.admits(track):
@@ -157,6 +169,7 @@ def rank(catalog: Catalog, taste: Taste, found: list[Candidate], n: int, named: 
             score *= OFF_VALENCE
         scored.append((score, track, first[track_id].evidence))
     scored.sort(key=lambda s: (-s[0], s[1].id))
+    scored = _one_each(scored, taste)
     held = {h.track.id for h in kept}
     scored = [(h.score, h.track, h.evidence) for h in kept] + [s for s in scored if s[1].id not in held]
     chosen = diversify(scored, n, max_per_artist, tuple(a for a in named if a not in taste.seed_artists))
@@ -165,6 +178,23 @@ def rank(catalog: Catalog, taste: Taste, found: list[Candidate], n: int, named: 
     return [by_id.get(track.id) or Hit(track, min(1.0, score / best),
                                        _noted(first[track.id].why, notes.get(track.id)), evidence)
             for score, track, evidence in chosen]
+
+
+def _one_each(scored: list[tuple[float, Track, Evidence]], taste: Taste) -> list[tuple[float, Track, Evidence]]:
+    """A track named as a reference ("like Hurt") is not played; an artist named as one ("something like Bon
+    Iver") at most once, the best of theirs: the listener asked for what is near them."""
+    out, played = [], set()
+    for item in scored:
+        track = item[1]
+        if track.id in taste.seeds:
+            continue
+        artist = next((a for a in taste.seed_artists if a in track.artist_keys), None)
+        if artist is not None:
+            if artist in played:
+                continue
+            played.add(artist)
+        out.append(item)
+    return out
 
 
 def still_fitting(catalog: Catalog, taste: Taste, on_screen: list[Hit], request: Request | None) -> list[Hit]:
@@ -222,6 +252,74 @@ def _neighbours(catalog: Catalog, seeds: list[str], filters: Filters, pool: int,
             hit = replace(hit, why=hit.why.rstrip(".") + f", close to {seed.label()}.")
         out.append(hit)
     return out
+
+
+def _like(catalog: Catalog, taste: Taste, references: list[str], filters: Filters, pool: int,
+          request: Request) -> list[Hit]:
+    """Tracks like the references by what they are: among the description neighbours of their centroid (more
+    than `pool`), the
+    similarity plus a share of genres and moods and an energy near the references' own, or near the limit a
+    modifier set ("but less sleepy": the floor above the reference's energy)."""
+    index = catalog.index()
+    tracks = [t for t in map(index.get, references) if t]
+    near = _neighbours(catalog, references, filters, 3 * pool, request)
+    if not tracks or not near:
+        return near
+    genres = {t.genre for t in tracks if t.genre}
+    styles = {g for t in tracks for g in style_words(t)}
+    moved = {"energy"} if taste.energy_min is not None or taste.energy_max is not None else set()
+    moved |= {"valence"} if taste.valence_target else set()
+    # "but more upbeat" leaves the reference's calm behind: its moods along a moved axis no longer describe it
+    moods = {m for t in tracks for m in t.moods if MOOD_AXES.get(m, ("",))[0] not in moved}
+    energy = _target([t.energy for t in tracks], taste.energy_min, taste.energy_max)
+    valence = _target([t.valence for t in tracks], None, None)
+
+    def score(hit: Hit) -> float:
+        track = hit.track
+        kind = 1.0 if track.genre in genres else 0.5 if styles & set(style_words(track)) else 0.0
+        felt = len(moods & set(track.moods)) / max(1, len(moods | set(track.moods)))
+        return (hit.score + 0.6 * kind + 0.4 * felt + 0.3 * _closeness(track.energy, energy)
+                + 0.2 * _closeness(track.valence, valence))
+
+    return sorted(near, key=lambda h: (-score(h), h.track.id))[:pool]
+
+
+def _target(values: list[float | None], floor: float | None, ceiling: float | None) -> float | None:
+    """The references' mean, moved inside a floor or ceiling a modifier set (a step past it)."""
+    known = [v for v in values if v is not None]
+    target = float(np.mean(known)) if known else None
+    if floor is not None:
+        target = max(target or 0.0, floor + 0.1)
+    if ceiling is not None:
+        target = min(target if target is not None else 1.0, ceiling - 0.1)
+    return target
+
+
+def _closeness(value: float | None, target: float | None) -> float:
+    return 0.5 if value is None or target is None else 1.0 - abs(value - target)
+
+
+def _without_references(request: Request, tracks: list[Track | None], artists: list[str], index) -> Request | None:
+    """What `request` asks for beside the reference: its words less the names of what it points at (titles, their
+    artists, the artists of "like Bon Iver"), the comparison ("like", "similar to") and the moves ("but less
+    sleepy" moves the target; it is not a word to search). None when nothing is left to search."""
+    names = [t.title for t in tracks if t] + [t.artist for t in tracks if t and t.artist]
+    names += [index.artists.get(a, a) for a in artists]
+    names += [m.words for m in request.constraints.moves if m.words]
+    words = request.words or request.text
+    for name in sorted(set(names), key=len, reverse=True):
+        words = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", words, flags=re.I)
+    words = " ".join(re.sub(r"\bby\s*(?=$|[,.;!?])|" + COMPARISON, " ", words, flags=re.I).split())
+    if not [w for w in re.findall(r"[^\W\d_]{3,}", words.casefold()) if w not in STOP]:
+        return None
+    left = words.casefold()
+    mood = request.mood if any(p.casefold() in left for p in request.mood.phrases) else Mood()  # "Hurt" is a title
+    genres = request.genres if any(p.casefold() in left for p in request.genre_phrases) else ()
+    return replace(request, text=words, words=words, artists=(), mood=mood, genres=genres)
+
+
+COMPARISON = (r"\b(?:more\s+)?(?:like|similar to|in the style of|akin to|reminds? me of|along the lines of|"
+              r"in the vein of)\b|像")
 
 
 def _hit(track: Track, similarity: float, request: Request) -> Hit:
