@@ -29,7 +29,7 @@ from retrieval import Catalog, Hit, Request
 from retrieval.settings import Settings
 
 from .hints import merge, read_hints
-from .intents import Intents
+from .intents import Intents, authored
 from .ranking import MAX_PER_ARTIST, Prior, candidates, rank, still_fitting
 from .state import (
     DEFAULT_N,
@@ -238,7 +238,13 @@ class Agent:
         """Last check on the whole reply: every track returned exists; every sentence names only allowed music."""
         index = self.catalog.index()
         picks = [p for p in picks_of(state) if index.get(p.id) is not None]
-        return {"picks": picks, "reply": self.intents.verify(state.get("reply", ""), state)}
+        reply = self.intents.verify(state.get("reply", ""), state)
+        extra = extra_of(state)
+        if extra.sentences is None:
+            return {"picks": picks, "reply": reply}
+        by_model = {s["text"] for s in extra.sentences if s["by"] == "model"}  # as the check left them
+        return {"picks": picks, "reply": reply,
+                "extra": extra.model_copy(update={"sentences": authored(reply, by_model)})}
 
     def read(self, text: str) -> Request:
         """`text` parsed against this catalog; the agent keeps its last readings, so a message is parsed once

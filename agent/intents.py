@@ -90,9 +90,11 @@ class Intents:
         except Exception as error:  # the model is down or failed: the grounded picks stand on their own
             log.warning("no remark from the model: %s", error)
             notice = f"The language model is unavailable ({_first_line(error)}); the picks come from the catalog alone."
-            return {"reply": f"{header}\n\n{listing}", "extra": Extra(notice=notice, suggestions=offers)}
-        return {"reply": f"{header}\n\n{listing}" + (f"\n\n{comment}" if comment else ""),
-                "extra": Extra(dropped=len(dropped) if dropped else None, suggestions=offers)}
+            reply = f"{header}\n\n{listing}"
+            return {"reply": reply, "extra": Extra(notice=notice, suggestions=offers, sentences=authored(reply))}
+        reply = f"{header}\n\n{listing}" + (f"\n\n{comment}" if comment else "")
+        return {"reply": reply, "extra": Extra(dropped=len(dropped) if dropped else None, suggestions=offers,
+                                               sentences=authored(reply, {comment} if comment else set()))}
 
     def _playlist(self, state: dict[str, Any], on_text: OnText) -> dict[str, Any]:
         taste: Taste = state["taste"]
@@ -353,6 +355,20 @@ def _asked(taste: Taste, catalog: Catalog, read: Callable[[str], Request]) -> li
 
 def _plain(track: Track) -> str:
     return track.label() + (f" ({track.year})" if track.year else "") + "."
+
+
+def authored(reply: str, by_model: set[str] = frozenset()) -> list[dict[str, str]]:
+    """The reply's sentences in order, each said to be the model's (one of `by_model`) or written from the
+    catalog's facts by Encore itself (the intro, the "Only 3 fit" line, every numbered reason)."""
+    out = []
+    for line in reply.split("\n"):
+        if re.match(r"\d{1,2}\. ", line):  # a list line is one unit
+            out.append({"text": line, "by": "facts"})
+            continue
+        for sentence in split_sentences(line):
+            out.append({"text": sentence, "by": "model" if sentence in by_model or any(
+                sentence in m for m in by_model) else "facts"})
+    return out
 
 
 def _emit(on_text: OnText, text: str) -> None:

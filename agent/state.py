@@ -62,6 +62,7 @@ class Extra(BaseModel):
     notice: str | None = None  # the model was unavailable: the picks stand alone
     dropped: int | None = None  # model sentences the checker removed
     suggestions: list[str] | None = None  # next steps offered after a list ("only the 90s", "calmer")
+    sentences: list[dict[str, str]] | None = None  # a list reply's sentences, each {"text", "by": "model" | "facts"}
     title: str | None = None  # a playlist's
     description: str | None = None
     review: str | None = None

@@ -446,3 +446,29 @@ def test_a_session_saved_with_the_untyped_state_still_resumes(demo_catalog, tmp_
         assert isinstance(again.graph.get_state(config).values["picks"][0], Pick)
     finally:
         again.close()
+
+
+def test_a_list_reply_says_who_wrote_each_sentence(demo_catalog, tmp_path):
+    """`sentences` in the result: the reply in order, the model's remark marked "model", the intro and every
+    numbered reason "facts"; a remark the checker drops is in neither the reply nor the sentences."""
+    remark = "A warm, unhurried set for a slow evening."
+    chat = scripted(lambda prompt: remark if "Introduce these picks" in prompt or "remark" in prompt.casefold()
+                    else "It feels like a late walk home.")
+    agent = Agent(catalog=demo_catalog, chat=chat, checkpoint=tmp_path / "s.sqlite")
+    false = Agent(catalog=demo_catalog, chat=scripted(lambda prompt: "Coldplay would love these 9 songs from 1803."),
+                  checkpoint=tmp_path / "f.sqlite")
+    try:
+        result = agent.say("rainy evening jazz", "w")
+        dropped = false.say("rainy evening jazz", "w")
+    finally:
+        agent.close()
+        false.close()
+    sentences = result.extra["sentences"]
+    assert " ".join(s["text"] for s in sentences).replace(" ", "") == result.reply.replace("\n", "").replace(" ", "")
+    numbered = [s for s in sentences if s["text"][:2].strip(". ").isdigit()]
+    assert len(numbered) == len(result.tracks) and all(s["by"] == "facts" for s in numbered)
+    assert sentences[0]["by"] == "facts"  # "Here are 6 picks: ..."
+    by_model = [s["text"] for s in sentences if s["by"] == "model"]
+    assert all(text in result.reply for text in by_model)
+    assert by_model == [remark], (by_model, result.reply[-200:])
+    assert "Coldplay" not in dropped.reply and {s["by"] for s in dropped.extra["sentences"]} == {"facts"}

@@ -31,8 +31,9 @@ def _agent(ctx: typer.Context, collection: str | None):
 def chat(
     ctx: typer.Context,
     session: Annotated[str | None, typer.Option(help="Resume this session (its id is printed at the start).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per turn: {reply, tracks, session}, and "
-                                                         "suggestions (next steps) after a list.")]
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per turn: {reply, tracks, session}; "
+                                                         "after a list also suggestions (next steps) and sentences "
+                                                         "(each with who wrote it: model or facts).")]
     = False,
     collection: CollectionOpt = None,
     mode: Annotated[str, typer.Option(help="'graph' (any model) or 'tools' (a tool-calling model behind "
