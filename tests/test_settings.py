@@ -131,6 +131,13 @@ def test_the_architecture_file_tree_matches_the_packages():
     assert named <= on_disk, named - on_disk
 
 
+def test_no_product_module_is_over_500_lines():
+    """A module that outgrows a screenful of screens is doing two things: split it by what it holds."""
+    long = {str(p.relative_to(ROOT)): n for package in ("retrieval", "agent", "finetune", "ui")
+            for p in (ROOT / package).rglob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500}
+    assert not long, long
+
+
 # --- owned child processes ----------------------------------------------------------------------------------
 
 def test_stopping_a_child_ends_its_whole_group():

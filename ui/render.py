@@ -23,6 +23,21 @@ MAX_CHARS = 2000  # longer messages are cut here, and the listener is told
 NO_PROFILE = "(none)"  # the profile choice that personalises nothing
 
 
+# the cards and the "Next:" chips (the page is Gradio's own otherwise)
+CSS = """
+.encore-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;}
+.encore-card .n {color: var(--body-text-color-subdued); font-size: 0.85em;}
+.encore-card .title {font-weight: 600; font-size: 1.05em;}
+.encore-card .meta, .encore-card .license {color: var(--body-text-color-subdued); font-size: 0.85em;}
+.encore-card .chip {display: inline-block; border-radius: 999px; padding: 1px 8px; margin: 2px 4px 2px 0;
+                    background: var(--background-fill-secondary); font-size: 0.8em;}
+.encore-card audio {width: 100%; margin-top: 6px;}
+#suggestions {align-items: center; gap: 6px;}
+#suggestions .encore-next {flex: 0 0 auto; min-width: 0;}
+#suggestions .encore-suggestion {flex: 0 0 auto; border-radius: 999px; min-width: 0;}
+"""
+
+
 def _in_background(call: Callable[[Callable[[str], None]], Any]) -> tuple[Iterator[str], dict[str, Any]]:
     """Run `call(on_text)` in a thread and iterate the texts it emits as they come; once they end, `outcome`
     holds "result" or "error" (logged, and shown by the caller: the app keeps serving)."""

@@ -34,6 +34,7 @@ from retrieval.errors import EncoreError
 from retrieval.settings import Settings
 
 from .render import (
+    CSS,
     MAX_CHARS,
     NO_PROFILE,
     _in_background,
@@ -53,28 +54,10 @@ CONCURRENCY = 8  # chat turns served at once; the rest queue
 EXAMPLES = ["rainy evening jazz", "90s hip-hop for a road trip, nothing with a piano",
             "something like Bon Iver but less sleepy", "music to study to, no vocals",
             "upbeat songs from before 1980", "我今天很伤感，想听安静的歌"]
-
-
-
-
 BUSY = "Answering\u2026 you can type your next message: it is sent when this answer is done."
-
-
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-CSS = """
-.encore-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;}
-.encore-card .n {color: var(--body-text-color-subdued); font-size: 0.85em;}
-.encore-card .title {font-weight: 600; font-size: 1.05em;}
-.encore-card .meta, .encore-card .license {color: var(--body-text-color-subdued); font-size: 0.85em;}
-.encore-card .chip {display: inline-block; border-radius: 999px; padding: 1px 8px; margin: 2px 4px 2px 0;
-                    background: var(--background-fill-secondary); font-size: 0.8em;}
-.encore-card audio {width: 100%; margin-top: 6px;}
-#suggestions {align-items: center; gap: 6px;}
-#suggestions .encore-next {flex: 0 0 auto; min-width: 0;}
-#suggestions .encore-suggestion {flex: 0 0 auto; border-radius: 999px; min-width: 0;}
-"""
 
 
 class WebApp(Studios):
